@@ -1,9 +1,36 @@
-"""Build the dataset: corpus + TBox + curated facts -> RDF (facts, provenance, passages) -> SHACL -> OWL-RL -> exports."""
-from rdflib import Graph
+"""Build the dataset: corpus + TBox + curated facts -> RDF (facts, provenance, passages) -> checks -> OWL-RL -> exports.
+
+Named graphs keep asserted and inferred knowledge apart:
+  hcc:graph/ontology  the TBox and parameters          hcc:graph/facts     concepts, direct facts, provenance
+  hcc:graph/passages  corpus sentences and mentions    hcc:graph/inferred  the OWL-RL closure's new triples
+The build refuses (raises) on any quote it cannot prove, any selector that does not match the text, and any
+SHACL violation of ontology/shapes.ttl.
+"""
+import hashlib
+import json
+import logging
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from .config import Settings
-from .corpus import load_corpus
-from .curation import load_curation
+from .corpus import Document, load_corpus, split_sentences
+from .curation import Curation, load_curation
+from .errors import BuildError
+from .linking import LabelIndex
+from .vocab import (FACTS_GRAPH, HCC, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PASSAGES_GRAPH, PREFIXES, criterion_iri,
+                    document_iri, fact_iri, local_name, parameter_iri, passage_iri)
+
+log = logging.getLogger(__name__)
+
+EXPORTS = {"trig": "hcc-kg.trig", "nquads": "hcc-kg.nq", "json-ld": "hcc-kg.jsonld"}
+ONTOLOGY_EXPORT = "ontology.ttl"
+REPORT = "report.json"
 
 
 def load_tbox(settings: Settings) -> Graph:
@@ -17,3 +44,363 @@ def load_inputs(settings: Settings):
     corpus = load_corpus(settings.corpus_dir)
     tbox = load_tbox(settings)
     return corpus, tbox, load_curation(settings.facts_dir, tbox, corpus)
+
+
+@dataclass
+class BuildReport:
+    graph_version: str
+    facts_per_relation: dict[str, int]
+    evidence_items: int
+    documents: int
+    concepts: int
+    triples_per_graph: dict[str, int]
+    coverage: dict
+    seconds: float
+    outputs: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"built hcc-kg {self.graph_version} in {self.seconds:.1f} s",
+                 f"  documents: {self.documents}   concepts: {self.concepts}   "
+                 f"facts: {sum(self.facts_per_relation.values())}   evidence quotes: {self.evidence_items}",
+                 "  facts per relation:"]
+        lines += [f"    {rel:<28} {n:>4}" for rel, n in sorted(self.facts_per_relation.items(), key=lambda x: -x[1])]
+        lines.append("  triples: " + ", ".join(f"{g} {n}" for g, n in self.triples_per_graph.items())
+                     + f" (total {sum(self.triples_per_graph.values())})")
+        c = self.coverage
+        lines.append(f"  sentence coverage: {c['cited']}/{c['clinical']} clinical sentences cited = {c['ratio']:.1%} "
+                     f"({c['total']} sentences, {c['non_clinical']} marked non-clinical)")
+        lines.append("  wrote: " + ", ".join(self.outputs))
+        return "\n".join(lines)
+
+
+class _Progress:
+    """Numbered steps on stderr, so a long build shows where it is."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.enabled, self.n, self.t0 = total, enabled, 0, time.perf_counter()
+
+    def step(self, what: str):
+        self.n += 1
+        log.debug("step %d/%d: %s", self.n, self.total, what)
+        if self.enabled:
+            print(f"[{self.n}/{self.total}] {what} ({time.perf_counter() - self.t0:.1f} s)", file=sys.stderr, flush=True)
+
+
+def build(settings: Settings, progress: bool = True) -> BuildReport:
+    t0 = time.perf_counter()
+    p = _Progress(7, progress)
+    p.step("loading corpus, ontology and curated facts; verifying quotes")
+    corpus, tbox, curation = load_inputs(settings)
+    p.step("assembling the RDF dataset")
+    ds = assemble(corpus, tbox, curation)
+    p.step("checking every text selector against the corpus")
+    problems = verify_selectors(ds, corpus)
+    if problems:
+        raise BuildError("selectors that do not match the corpus:\n" + "\n".join(problems[:20]))
+    p.step("validating against ontology/shapes.ttl (SHACL)")
+    validate_shapes(ds, settings.ontology_dir / "shapes.ttl")
+    p.step("computing the OWL-RL closure")
+    add_inferred(ds)
+    p.step("writing exports")
+    version = graph_version(ds)
+    outputs = write_exports(ds, tbox, settings.build_dir)
+    p.step("computing coverage")
+    coverage = sentence_coverage(corpus, curation)
+    report = BuildReport(
+        graph_version=version,
+        facts_per_relation=dict(Counter(f.relation for f in curation.facts)),
+        evidence_items=sum(len(f.evidence) for f in curation.facts),
+        documents=len(corpus), concepts=len(curation.concepts) + _tbox_concepts(tbox),
+        triples_per_graph={local_name(g.identifier).removeprefix("graph/"): len(g) for g in ds.graphs()
+                           if len(g)},
+        coverage=coverage, seconds=time.perf_counter() - t0, outputs=outputs)
+    report_path = settings.build_dir / REPORT
+    report_path.write_text(json.dumps(report.__dict__, indent=1, ensure_ascii=False), encoding="utf-8")
+    report.outputs.append(str(report_path))
+    log.info("built graph %s: %d facts, %d triples", version, sum(report.facts_per_relation.values()),
+             sum(report.triples_per_graph.values()))
+    return report
+
+
+def _tbox_concepts(tbox: Graph) -> int:
+    return len({s for s in tbox.subjects(SKOS.prefLabel, None)})
+
+
+# ------------------------------------------------------------------------------------------ assembly
+def assemble(corpus: dict[str, Document], tbox: Graph, curation: Curation) -> Dataset:
+    ds = Dataset()
+    for prefix, ns in PREFIXES.items():
+        ds.bind(prefix, ns)
+    onto = ds.graph(ONTOLOGY_GRAPH)
+    for t in tbox:
+        onto.add(t)
+    facts = ds.graph(FACTS_GRAPH)
+    _add_documents(facts, corpus)
+    _add_concepts(facts, tbox, curation)
+    _add_facts(facts, tbox, curation)
+    _add_passages(ds.graph(PASSAGES_GRAPH), corpus, tbox, curation)
+    return ds
+
+
+def _add_documents(g: Graph, corpus: dict[str, Document]):
+    for doc in corpus.values():
+        d = document_iri(doc.id)
+        g.add((d, RDF.type, HCC.SourceDocument))
+        g.add((d, RDF.type, PROV.Entity))
+        g.add((d, DCTERMS.identifier, Literal(doc.id)))
+        g.add((d, DCTERMS.title, Literal(doc.title, lang="en")))
+        g.add((d, DCTERMS.format, Literal("text/plain")))
+        g.add((d, DCTERMS.language, Literal("en")))
+        g.add((d, HCC.sha256, Literal(hashlib.sha256(doc.text.encode("utf-8")).hexdigest())))
+        g.add((d, HCC.length, Literal(len(doc.text), datatype=XSD.nonNegativeInteger)))
+        for topic in doc.topics:
+            g.add((d, DCTERMS.subject, Literal(topic)))
+
+
+def _typed_value(v, datatype: URIRef | None) -> Literal:
+    if isinstance(v, bool) or datatype == XSD.boolean:
+        return Literal(bool(v) if isinstance(v, bool) else str(v).lower() == "true", datatype=XSD.boolean)
+    if isinstance(v, (int, float)) and datatype == XSD.integer:
+        return Literal(int(v), datatype=XSD.integer)
+    if isinstance(v, (int, float)):
+        return Literal(str(v), datatype=XSD.decimal)
+    return Literal(str(v))
+
+
+def _add_concepts(g: Graph, tbox: Graph, curation: Curation):
+    for c in curation.concepts.values():
+        iri = HCC[c.id]
+        if c.is_modality:
+            g.add((iri, RDF.type, OWL.Class))
+            g.add((iri, RDFS.subClassOf, HCC[c.type]))
+        else:
+            g.add((iri, RDF.type, HCC[c.type]))
+        g.add((iri, RDF.type, SKOS.Concept))
+        g.add((iri, RDFS.label, Literal(c.label, lang="en")))
+        g.add((iri, SKOS.prefLabel, Literal(c.label, lang="en")))
+        for alt in c.alt_labels:
+            g.add((iri, SKOS.altLabel, Literal(str(alt), lang="en")))
+        if c.definition:
+            g.add((iri, SKOS.definition, Literal(c.definition, lang="en")))
+        if c.note:
+            g.add((iri, SKOS.note, Literal(c.note, lang="en")))
+        if c.correction:
+            g.add((iri, HCC.correctionNote, Literal(c.correction, lang="en")))
+        for other in c.compared_with:
+            g.add((iri, HCC.comparedWith, HCC[other]))
+        if c.outcome:
+            g.add((iri, HCC.outcome, Literal(c.outcome, lang="en")))
+        for part in c.combination_of:
+            g.add((iri, HCC.combinationOf, HCC[part]))
+        for i, cr in enumerate(c.criteria, start=1):
+            node = criterion_iri(c.id, i)
+            param = parameter_iri(cr.parameter)
+            g.add((iri, HCC.hasCriterion, node))
+            g.add((node, RDF.type, HCC.Criterion))
+            g.add((node, HCC.parameter, param))
+            g.add((node, HCC.comparator, Literal(cr.comparator)))
+            for v in cr.values:
+                g.add((node, HCC.value, _typed_value(v, tbox.value(param, HCC.datatype))))
+            if cr.unit:
+                g.add((node, HCC.unit, Literal(cr.unit)))
+    # TBox concepts (modality classes, diseases) are SKOS concepts too, so one query lists every concept.
+    for s in set(tbox.subjects(SKOS.prefLabel, None)):
+        g.add((s, RDF.type, SKOS.Concept))
+
+
+def label_of(iri: URIRef, graphs: list[Graph]) -> str:
+    for g in graphs:
+        for pred in (SKOS.prefLabel, RDFS.label):
+            v = g.value(iri, pred)
+            if v is not None:
+                return str(v)
+    return local_name(iri)
+
+
+def _add_facts(g: Graph, tbox: Graph, curation: Curation):
+    for f in curation.facts:
+        s, p = HCC[f.subject], HCC[f.relation]
+        o = Literal(f.object, lang="en") if f.object_is_literal else HCC[f.object]
+        g.add((s, p, o))
+        node = fact_iri(f.subject, f.relation, f.object)
+        g.add((node, RDF.type, RDF.Statement))
+        g.add((node, RDF.subject, s))
+        g.add((node, RDF.predicate, p))
+        g.add((node, RDF.object, o))
+        statement = f.statement or _statement_from_template(f, tbox, g)
+        g.add((node, HCC.statement, Literal(statement, lang="en")))
+        if f.note:
+            g.add((node, HCC.note, Literal(f.note, lang="en")))
+        for i, ev in enumerate(f.evidence, start=1):
+            target = URIRef(f"{node}/evidence/{i}")
+            quote_sel, pos_sel = URIRef(f"{target}/quote"), URIRef(f"{target}/position")
+            g.add((node, PROV.wasDerivedFrom, target))
+            g.add((target, RDF.type, OA.SpecificResource))
+            g.add((target, OA.hasSource, document_iri(ev.document)))
+            g.add((target, OA.hasSelector, quote_sel))
+            g.add((target, OA.hasSelector, pos_sel))
+            g.add((quote_sel, RDF.type, OA.TextQuoteSelector))
+            g.add((quote_sel, OA.exact, Literal(ev.exact)))
+            g.add((quote_sel, OA.prefix, Literal(ev.prefix)))
+            g.add((quote_sel, OA.suffix, Literal(ev.suffix)))
+            g.add((pos_sel, RDF.type, OA.TextPositionSelector))
+            g.add((pos_sel, OA.start, Literal(ev.start, datatype=XSD.nonNegativeInteger)))
+            g.add((pos_sel, OA.end, Literal(ev.end, datatype=XSD.nonNegativeInteger)))
+
+
+def _statement_from_template(f, tbox: Graph, g: Graph) -> str:
+    template = str(tbox.value(HCC[f.relation], HCC.statementTemplate) or "{s} " + f.relation + " {o}.")
+    s_label = label_of(HCC[f.subject], [g, tbox])
+    o_label = f.object if f.object_is_literal else label_of(HCC[f.object], [g, tbox])
+    text = template.format(s=s_label, o=o_label)
+    return text[0].upper() + text[1:]
+
+
+def _add_passages(g: Graph, corpus: dict[str, Document], tbox: Graph, curation: Curation):
+    labels = []
+    for c in curation.concepts.values():
+        labels += [(str(HCC[c.id]), c.label)] + [(str(HCC[c.id]), a) for a in c.alt_labels]
+    for s, o in list(tbox.subject_objects(SKOS.prefLabel)) + list(tbox.subject_objects(SKOS.altLabel)):
+        labels.append((str(s), str(o)))
+    index = LabelIndex(labels)
+    for doc in corpus.values():
+        for sent in split_sentences(doc):
+            node = passage_iri(doc.id, sent.index)
+            g.add((node, RDF.type, HCC.Passage))
+            g.add((node, HCC.inDocument, document_iri(doc.id)))
+            g.add((node, HCC.sequence, Literal(sent.index, datatype=XSD.nonNegativeInteger)))
+            g.add((node, HCC.start, Literal(sent.start, datatype=XSD.nonNegativeInteger)))
+            g.add((node, HCC.end, Literal(sent.end, datatype=XSD.nonNegativeInteger)))
+            g.add((node, HCC.text, Literal(sent.text)))
+            for m in index.mentions(sent.text):
+                g.add((node, HCC.mentions, URIRef(m.iri)))
+
+
+# ------------------------------------------------------------------------------------------ checks
+SELECTOR_QUERY = """
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?target ?doc ?start ?end ?exact WHERE {
+  ?target oa:hasSource ?d ; oa:hasSelector ?pos, ?q .
+  ?d dcterms:identifier ?doc .
+  ?pos a oa:TextPositionSelector ; oa:start ?start ; oa:end ?end .
+  ?q a oa:TextQuoteSelector ; oa:exact ?exact .
+}"""
+
+
+def verify_selectors(ds: Dataset, corpus: dict[str, Document]) -> list[str]:
+    """Independent check: every position selector's [start:end] equals its quote selector's exact text."""
+    problems = []
+    union = Graph()
+    for g in ds.graphs():
+        for t in g:
+            union.add(t)
+    rows = list(union.query(SELECTOR_QUERY))
+    if not rows:
+        return ["no evidence selectors at all"]
+    for target, doc, start, end, exact in rows:
+        text = corpus[str(doc)].text if str(doc) in corpus else None
+        if text is None:
+            problems.append(f"{target}: unknown document {doc}")
+        elif text[int(start):int(end)] != str(exact):
+            problems.append(f"{target}: {doc}[{start}:{end}] is {text[int(start):int(end)]!r}, not {str(exact)!r}")
+    return problems
+
+
+def validate_shapes(ds: Dataset, shapes_path: Path):
+    from pyshacl import validate
+
+    data = Graph()
+    for gid in (ONTOLOGY_GRAPH, FACTS_GRAPH, PASSAGES_GRAPH):
+        for t in ds.graph(gid):
+            data.add(t)
+    shapes = Graph().parse(shapes_path, format="turtle")
+    conforms, _, text = validate(data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
+    if not conforms:
+        raise BuildError("the graph does not conform to ontology/shapes.ttl:\n" + text[:4000])
+
+
+def add_inferred(ds: Dataset):
+    """OWL-RL closure of TBox + facts; only the triples it adds go to the inferred graph."""
+    import owlrl
+
+    base = Graph()
+    for gid in (ONTOLOGY_GRAPH, FACTS_GRAPH):
+        for t in ds.graph(gid):
+            base.add(t)
+    closed = Graph()
+    for t in base:
+        closed.add(t)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
+                           datatype_axioms=False).expand(closed)
+    inferred = ds.graph(INFERRED_GRAPH)
+    for s, p, o in closed:
+        if (s, p, o) in base or isinstance(s, BNode) or isinstance(o, BNode):
+            continue
+        if s == o or o == OWL.Thing:
+            continue  # reflexive sameAs/subClassOf/equivalentClass and owl:Thing types say nothing
+        if isinstance(o, Literal) and p == RDF.type:
+            continue
+        if not str(s).startswith(str(HCC)) and p in (RDF.type, RDFS.subClassOf, OWL.equivalentClass):
+            continue  # closure of the standard vocabularies themselves
+        inferred.add((s, p, o))
+
+
+def graph_version(ds: Dataset) -> str:
+    """A content hash of the asserted and inferred graphs: same content, same version."""
+    h = hashlib.sha256()
+    for gid in (ONTOLOGY_GRAPH, FACTS_GRAPH, PASSAGES_GRAPH, INFERRED_GRAPH):
+        for line in sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in ds.graph(gid)):
+            h.update(gid.encode() + line.encode("utf-8") + b"\n")
+    return h.hexdigest()[:16]
+
+
+def write_exports(ds: Dataset, tbox: Graph, build_dir: Path) -> list[str]:
+    build_dir.mkdir(parents=True, exist_ok=True)
+    out = []
+    for fmt, name in EXPORTS.items():
+        path = build_dir / name
+        ds.serialize(destination=str(path), format=fmt, **({"auto_compact": True} if fmt == "json-ld" else {}))
+        out.append(str(path))
+    onto = Graph()
+    for prefix, ns in PREFIXES.items():
+        onto.bind(prefix, ns)
+    for t in tbox:
+        onto.add(t)
+    onto.serialize(destination=str(build_dir / ONTOLOGY_EXPORT), format="turtle")
+    out.append(str(build_dir / ONTOLOGY_EXPORT))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ coverage
+def sentence_coverage(corpus: dict[str, Document], curation: Curation) -> dict:
+    """Share of the sentences that make a clinical statement which some fact's evidence overlaps.
+
+    A sentence is clinical unless the curators list it under `uncited:` (heading, narrative) and no fact
+    cites it anyway.
+    """
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for f in curation.facts:
+        for ev in f.evidence:
+            spans.setdefault(ev.document, []).append((ev.start, ev.end))
+    marked = {(u.document, u.sentence) for u in curation.uncited}
+    total = cited = non_clinical = 0
+    gaps, per_doc = [], {}
+    for doc in corpus.values():
+        d_total = d_cited = d_nc = 0
+        for sent in split_sentences(doc):
+            total += 1
+            d_total += 1
+            is_cited = any(s < sent.end and e > sent.start for s, e in spans.get(doc.id, []))
+            if is_cited:
+                cited += 1
+                d_cited += 1
+            elif any(d == doc.id and sent.text.startswith(prefix) for d, prefix in marked):
+                non_clinical += 1
+                d_nc += 1
+            else:
+                gaps.append({"document": doc.id, "start": sent.start, "sentence": sent.text[:120]})
+        per_doc[doc.id] = {"total": d_total, "cited": d_cited, "non_clinical": d_nc}
+    clinical = total - non_clinical
+    return {"total": total, "non_clinical": non_clinical, "clinical": clinical, "cited": cited,
+            "ratio": cited / clinical if clinical else 0.0, "per_document": per_doc, "uncited_clinical": gaps}

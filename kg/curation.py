@@ -68,10 +68,19 @@ class Fact:
     source_files: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Uncited:
+    """A sentence the curators mark as making no clinical statement (a heading, narrative), with why."""
+    document: str
+    sentence: str  # the sentence's opening words, verbatim
+    reason: str
+
+
 @dataclass
 class Curation:
     concepts: dict[str, Concept]
     facts: list[Fact]
+    uncited: list[Uncited] = field(default_factory=list)
 
 
 def locate(doc: Document, quote: str, context: str | None = None, pinned_start: int | None = None) -> Evidence:
@@ -114,7 +123,8 @@ def load_curation(facts_dir: Path, tbox: Graph, corpus: dict[str, Document]) -> 
     """Load and verify every *.yaml file in facts_dir against the TBox and the corpus."""
     problems: list[str] = []
     concepts: dict[str, Concept] = {}
-    raw_facts: list[tuple[str, dict, str]] = []
+    raw_facts: list[tuple[str, dict, str, str]] = []
+    uncited: list[Uncited] = []
     files = sorted(Path(facts_dir).glob("*.yaml"))
     if not files:
         raise CurationError([f"no curated files (*.yaml) in {facts_dir}"])
@@ -135,6 +145,7 @@ def load_curation(facts_dir: Path, tbox: Graph, corpus: dict[str, Document]) -> 
         default_doc = data.get("document")
         if default_doc is not None and default_doc not in corpus:
             problems.append(f"{path.name}: document {default_doc!r} is not in the corpus manifest")
+            default_doc = None
         for i, c in enumerate(data.get("concepts") or []):
             where = f"{path.name} concept #{i + 1} ({c.get('id', '?')})"
             concept = _parse_concept(c, where, classes, parameters, problems)
@@ -149,6 +160,13 @@ def load_curation(facts_dir: Path, tbox: Graph, corpus: dict[str, Document]) -> 
             concepts[concept.id] = concept
         for i, f in enumerate(data.get("facts") or []):
             raw_facts.append((f"{path.name} fact #{i + 1}", f, default_doc, path.name))
+        for i, u in enumerate(data.get("uncited") or []):
+            if not isinstance(u, dict) or not u.get("sentence") or not u.get("reason") or default_doc is None:
+                problems.append(f"{path.name} uncited #{i + 1}: needs `sentence` and `reason`, and the file a `document`")
+            elif u["sentence"] not in corpus[default_doc].text:
+                problems.append(f"{path.name} uncited #{i + 1}: {u['sentence'][:60]!r} is not in {default_doc}")
+            else:
+                uncited.append(Uncited(default_doc, u["sentence"], u["reason"]))
 
     known_types = _known_types(tbox, concepts, modality_classes)
     for c in concepts.values():
@@ -173,7 +191,7 @@ def load_curation(facts_dir: Path, tbox: Graph, corpus: dict[str, Document]) -> 
             facts[key] = fact
     if problems:
         raise CurationError(problems)
-    return Curation(concepts, list(facts.values()))
+    return Curation(concepts, list(facts.values()), uncited)
 
 
 def _subclasses(tbox: Graph, root: URIRef) -> set[str]:

@@ -1,0 +1,98 @@
+"""Find the concepts a text names, by their labels and synonyms.
+
+Used at build time (which concepts each corpus sentence mentions) and at question time (which entities a
+question names). Abbreviations written in capitals (CT, US, TACE) match case-sensitively so that "us" the
+pronoun is not ultrasound; other labels match case-insensitively on word boundaries, longest first.
+Typos are handled by `fuzzy_mentions` (rapidfuzz), only for labels long enough to be distinctive.
+"""
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+
+@dataclass(frozen=True)
+class Mention:
+    iri: str
+    label: str  # the label or synonym that matched
+    start: int
+    end: int
+    score: float = 100.0
+
+
+def _normalise(text: str) -> str:
+    return (text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+            .replace("–", "-").replace("—", "-").replace("\u00a0", " "))
+
+
+def _is_abbreviation(label: str) -> bool:
+    letters = [c for c in label if c.isalpha()]
+    return len(label) <= 5 and sum(c.isupper() for c in letters) >= max(2, len(letters) - 1)
+
+
+class LabelIndex:
+    """Labels -> concept IRIs, with exact (word-boundary) and fuzzy matching."""
+
+    def __init__(self, labels: list[tuple[str, str]]):
+        """labels: (iri, label) pairs; one IRI may have many labels and one label many IRIs."""
+        self._by_label: dict[str, set[str]] = {}
+        for iri, label in labels:
+            label = _normalise(label.strip())
+            if len(label) < 2:
+                continue
+            key = label if _is_abbreviation(label) else label.lower()
+            self._by_label.setdefault(key, set()).add(iri)
+        keys = sorted(self._by_label, key=len, reverse=True)
+        exact_ci = [k for k in keys if not _is_abbreviation(k)]
+        exact_cs = [k for k in keys if _is_abbreviation(k)]
+        self._ci = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, exact_ci)) + r")(?![\w])", re.IGNORECASE) \
+            if exact_ci else None
+        self._cs = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, exact_cs)) + r")(?![\w])") if exact_cs else None
+        self._fuzzy_keys = [k for k in keys if len(k) >= 6 and not _is_abbreviation(k)]
+
+    def iris_for(self, label: str) -> set[str]:
+        label = _normalise(label.strip())
+        return self._by_label.get(label, set()) | self._by_label.get(label.lower(), set())
+
+    def mentions(self, text: str) -> list[Mention]:
+        """Exact mentions, longest label first, non-overlapping."""
+        text = _normalise(text)
+        found: list[Mention] = []
+        taken = [False] * len(text)
+        candidates = []
+        for pattern, cs in ((self._ci, False), (self._cs, True)):
+            if pattern is None:
+                continue
+            pos = 0
+            while True:
+                m = pattern.search(text, pos)
+                if not m:
+                    break
+                candidates.append((m.start(), m.end(), m.group(1) if cs else m.group(1).lower()))
+                pos = m.start() + 1
+        for start, end, key in sorted(candidates, key=lambda c: (-(c[1] - c[0]), c[0])):
+            if any(taken[start:end]) or key not in self._by_label:
+                continue
+            for i in range(start, end):
+                taken[i] = True
+            for iri in sorted(self._by_label[key]):
+                found.append(Mention(iri, key, start, end))
+        return sorted(found, key=lambda m: m.start)
+
+    def fuzzy_mentions(self, text: str, threshold: float = 88.0) -> list[Mention]:
+        """Mentions with small typos ("chemoembolisation", "radiofrequncy"): word n-grams against long labels."""
+        text = _normalise(text)
+        words = list(re.finditer(r"[\w-]+", text))
+        out: list[Mention] = []
+        for n in (1, 2, 3, 4):
+            for i in range(len(words) - n + 1):
+                start, end = words[i].start(), words[i + n - 1].end()
+                chunk = text[start:end].lower()
+                if len(chunk) < 6:
+                    continue
+                hit = process.extractOne(chunk, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=threshold)
+                if hit:
+                    key, score, _ = hit
+                    for iri in sorted(self._by_label[key]):
+                        out.append(Mention(iri, key, start, end, score))
+        return out
