@@ -86,9 +86,10 @@ class _Progress:
             print(f"[{self.n}/{self.total}] {what} ({time.perf_counter() - self.t0:.1f} s)", file=sys.stderr, flush=True)
 
 
-def build(settings: Settings, progress: bool = True) -> BuildReport:
+def build(settings: Settings, progress: bool = True, embed: bool = True) -> BuildReport:
+    """Build everything into settings.build_dir; embed=False skips the vector index (refusal tests)."""
     t0 = time.perf_counter()
-    p = _Progress(7, progress)
+    p = _Progress(8 if embed else 7, progress)
     p.step("loading corpus, ontology and curated facts; verifying quotes")
     corpus, tbox, curation = load_inputs(settings)
     p.step("assembling the RDF dataset")
@@ -106,6 +107,10 @@ def build(settings: Settings, progress: bool = True) -> BuildReport:
     outputs = write_exports(ds, tbox, settings.build_dir)
     p.step("computing coverage")
     coverage = sentence_coverage(corpus, curation)
+    if embed:
+        p.step(f"embedding passages, concepts and facts ({settings.embedding_model}; cached by content)")
+        from .search import SentenceTransformerEmbedder, write_index
+        write_index(index_items(ds), SentenceTransformerEmbedder(settings.embedding_model), settings.build_dir)
     report = BuildReport(
         graph_version=version,
         facts_per_relation=dict(Counter(f.relation for f in curation.facts)),
@@ -370,6 +375,41 @@ def write_exports(ds: Dataset, tbox: Graph, build_dir: Path) -> list[str]:
     onto.serialize(destination=str(build_dir / ONTOLOGY_EXPORT), format="turtle")
     out.append(str(build_dir / ONTOLOGY_EXPORT))
     return out
+
+
+# ------------------------------------------------------------------------------------------ vector index items
+ITEMS_QUERY = """
+PREFIX hcc: <https://w3id.org/hcc-kg/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?kind ?iri ?text ?label ?doc ?start ?end WHERE {
+  { ?iri a hcc:Passage ; hcc:text ?text ; hcc:start ?start ; hcc:end ?end ; hcc:inDocument/dcterms:identifier ?doc .
+    BIND("passage" AS ?kind) }
+  UNION
+  { ?iri a skos:Concept ; skos:prefLabel ?label .
+    OPTIONAL { SELECT ?iri (GROUP_CONCAT(?alt; separator="; ") AS ?alts) WHERE { ?iri skos:altLabel ?alt } GROUP BY ?iri }
+    OPTIONAL { ?iri skos:definition ?def }
+    BIND(CONCAT(STR(?label), IF(BOUND(?alts), CONCAT(" (", ?alts, ")"), ""), IF(BOUND(?def), CONCAT(": ", STR(?def)), "")) AS ?text)
+    BIND("concept" AS ?kind) }
+  UNION
+  { ?iri a rdf:Statement ; hcc:statement ?text . BIND("fact" AS ?kind) }
+} ORDER BY ?kind ?iri"""
+
+
+def index_items(ds: Dataset):
+    from .search import Item
+
+    union = Graph()
+    for gid in (ONTOLOGY_GRAPH, FACTS_GRAPH, PASSAGES_GRAPH):
+        for t in ds.graph(gid):
+            union.add(t)
+    items = []
+    for kind, iri, text, label, doc, start, end in union.query(ITEMS_QUERY):
+        items.append(Item(kind=str(kind), text=str(text), iri=str(iri), label=str(label) if label else None,
+                          document=str(doc) if doc else None, start=int(start) if start is not None else None,
+                          end=int(end) if end is not None else None))
+    return items
 
 
 # ------------------------------------------------------------------------------------------ coverage

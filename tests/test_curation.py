@@ -33,14 +33,14 @@ def write(onto, text):
 
 def test_a_good_file_builds(mini_ontology, tmp_path):
     write(mini_ontology, GOOD)
-    report = build(settings_for(mini_ontology, tmp_path), progress=False)
+    report = build(settings_for(mini_ontology, tmp_path), progress=False, embed=False)
     assert report.facts_per_relation == {"hasContraindication": 1}
 
 
 def test_a_fake_quote_fails_with_the_nearest_text(mini_ontology, tmp_path):
     write(mini_ontology, GOOD.replace("(Child-Pugh grade C)", "(Child-Pugh grade D)"))
     with pytest.raises(CurationError) as e:
-        build(settings_for(mini_ontology, tmp_path), progress=False)
+        build(settings_for(mini_ontology, tmp_path), progress=False, embed=False)
     msg = str(e.value)
     assert "test.yaml fact #1" in msg and "quote not found in nonsurgical-treatment-guideline" in msg
     assert "Child-Pugh grade C" in msg  # the hint shows the text that is really there
@@ -49,7 +49,7 @@ def test_a_fake_quote_fails_with_the_nearest_text(mini_ontology, tmp_path):
 def test_an_ambiguous_quote_needs_a_context(mini_ontology, tmp_path):
     write(mini_ontology, GOOD.replace('"severe impairment of liver function (Child-Pugh grade C)"', '"Child-Pugh grade C"'))
     with pytest.raises(CurationError, match=r"occurs 2 times .* add a `context`"):
-        build(settings_for(mini_ontology, tmp_path), progress=False)
+        build(settings_for(mini_ontology, tmp_path), progress=False, embed=False)
     write(mini_ontology, GOOD.replace('"severe impairment of liver function (Child-Pugh grade C)"',
                                       '"Child-Pugh grade C"\n    context: "(1) severe impairment of liver function (Child-Pugh grade C)"'))
     corpus, _, curation = load_inputs(settings_for(mini_ontology, tmp_path))
@@ -63,7 +63,7 @@ def test_a_shifted_offset_fails_the_build(mini_ontology, tmp_path):
     start = load_inputs(settings)[2].facts[0].evidence[0].start
     write(mini_ontology, GOOD + f"    start: {start + 1}\n")
     with pytest.raises(CurationError, match=f"pinned start {start + 1} .* is wrong.*the quote is at {start}"):
-        build(settings, progress=False)
+        build(settings, progress=False, embed=False)
 
 
 def test_a_shifted_selector_in_the_graph_is_caught(mini_ontology, tmp_path):
@@ -82,7 +82,7 @@ def test_a_shifted_selector_in_the_graph_is_caught(mini_ontology, tmp_path):
 def test_an_unknown_concept_fails_the_build(mini_ontology, tmp_path):
     write(mini_ontology, GOOD.replace("o: T_CI_ChildPughC", "o: T_CI_NoSuchThing"))
     with pytest.raises(CurationError, match="unknown concept 'T_CI_NoSuchThing' as object"):
-        build(settings_for(mini_ontology, tmp_path), progress=False)
+        build(settings_for(mini_ontology, tmp_path), progress=False, embed=False)
 
 
 def test_an_unknown_relation_and_a_wrong_type_fail(mini_ontology, tmp_path):
@@ -91,7 +91,7 @@ def test_an_unknown_relation_and_a_wrong_type_fail(mini_ontology, tmp_path):
   - {s: TACE, p: usesDrug, o: GelatinSponge, quote: "gelatin sponge, permanent particles"}
 """)
     with pytest.raises(CurationError) as e:
-        build(settings_for(mini_ontology, tmp_path), progress=False)
+        build(settings_for(mini_ontology, tmp_path), progress=False, embed=False)
     assert "unknown relation 'hasFavouriteColour'" in str(e.value)
     assert "object 'GelatinSponge' is not a Drug (required by usesDrug)" in str(e.value)
     assert len(e.value.problems) == 2  # all problems are reported at once
@@ -100,7 +100,7 @@ def test_an_unknown_relation_and_a_wrong_type_fail(mini_ontology, tmp_path):
 def test_a_malformed_criterion_fails(mini_ontology, tmp_path):
     write(mini_ontology, GOOD.replace("comparator: in", "comparator: about"))
     with pytest.raises(CurationError, match="comparator must be one of"):
-        build(settings_for(mini_ontology, tmp_path), progress=False)
+        build(settings_for(mini_ontology, tmp_path), progress=False, embed=False)
 
 
 def test_shapes_violations_fail_the_build(mini_ontology, tmp_path):
@@ -112,7 +112,7 @@ hcc:EveryFactHasTwoQuotes a sh:NodeShape ; sh:targetClass rdf:Statement ;
     sh:property [ sh:path prov:wasDerivedFrom ; sh:minCount 2 ] .
 """)
     with pytest.raises(BuildError, match="does not conform"):
-        build(settings_for(mini_ontology, tmp_path), progress=False)
+        build(settings_for(mini_ontology, tmp_path), progress=False, embed=False)
 
 
 def test_the_cli_exits_non_zero_with_a_clear_message(mini_ontology, tmp_path):

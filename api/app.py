@@ -1,0 +1,66 @@
+"""create_app(settings): the FastAPI application. Heavy resources load once, in lifespan, onto app.state."""
+import json
+import logging
+import time
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from kg.config import Settings
+
+from . import errors
+from .routes import ask, health, search, sparql
+
+log = logging.getLogger("hcc_kg.api")
+
+
+def load_resources(app: FastAPI, settings: Settings):
+    """Load the built graph and everything derived from it; fails clearly if the build is missing."""
+    from kg.qa.answerer import Answerer
+    from kg.search import SentenceTransformerEmbedder, VectorIndex
+    from kg.store import EmbeddedGraphStore
+
+    t0 = time.perf_counter()
+    report_path = settings.build_dir / "report.json"
+    if not report_path.exists():
+        raise RuntimeError(f"{report_path} not found: run `hcc-kg build` first")
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    app.state.settings = settings
+    app.state.report = report
+    app.state.graph_version = report["graph_version"]
+    app.state.store = EmbeddedGraphStore.from_build(settings.build_dir)
+    app.state.index = VectorIndex.load(settings.build_dir)
+    if app.state.index.model != settings.embedding_model:
+        raise RuntimeError(f"build/ vectors were made with {app.state.index.model}, settings ask for "
+                           f"{settings.embedding_model}: rebuild with `hcc-kg build`")
+    app.state.embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    app.state.answerer = Answerer(app.state.store, app.state.index, app.state.embedder)
+    app.state.sparql = sparql.start_service(settings)
+    log.info("loaded graph %s (%d quads) in %.2f s", app.state.graph_version, len(app.state.store),
+             time.perf_counter() - t0)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        load_resources(app, settings)
+        try:
+            yield
+        finally:
+            app.state.sparql.close()
+
+    app = FastAPI(title="hcc-kg", version="0.1.0", lifespan=lifespan,
+                  description="Knowledge graph of the interventional treatment of hepatocellular carcinoma: "
+                              "questions answered with facts and the source quotes behind them. "
+                              "Educational content drawn from the cited sources, not clinical advice.")
+    app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                       allow_headers=["*"], expose_headers=["X-Result-Truncated", "X-Graph-Version"])
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(sparql.router)
+    app.include_router(search.router)
+    app.include_router(ask.router)
+    return app

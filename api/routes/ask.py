@@ -1,0 +1,31 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+router = APIRouter(tags=["questions"])
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=2000, description="a clinical question in English")
+
+
+def _answer(request: Request, question: str) -> dict:
+    if not question.strip():
+        from kg.errors import InputError
+        raise InputError("question is empty: send a question of 1 to 2000 characters")
+    s = request.app.state
+    out = s.answerer.ask(question)
+    out["graph_version"] = s.graph_version
+    return out
+
+
+@router.post("/ask", summary="Answer a clinical question with facts and their source quotes")
+def ask(request: Request, body: AskRequest) -> dict:
+    return _answer(request, body.question)
+
+
+@router.get("/ask", summary="Answer a clinical question (GET form)")
+def ask_get(request: Request, question: Annotated[str, Query(min_length=1, max_length=2000)]) -> dict:
+    return _answer(request, question)

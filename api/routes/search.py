@@ -1,0 +1,22 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+router = APIRouter(tags=["search"])
+
+
+@router.get("/search", summary="Embedding search over corpus passages and graph concepts")
+def search(request: Request,
+           q: Annotated[str, Query(min_length=1, max_length=2000, description="free text")],
+           k: Annotated[int, Query(ge=1, le=100, description="number of results")] = 10) -> dict:
+    s = request.app.state
+    hits = s.index.search(s.embedder.embed(q), k=k, kinds=("passage", "concept"))
+    results = []
+    for item, score in hits:
+        r = {"kind": item.kind, "score": round(score, 4), "text": item.text}
+        if item.kind == "passage":
+            r.update(document=item.document, start=item.start, end=item.end)
+        else:
+            r.update(iri=item.iri, label=item.label)
+        results.append(r)
+    return {"query": q, "results": results}

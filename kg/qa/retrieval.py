@@ -1,0 +1,77 @@
+"""Facts out of the graph through SPARQL templates (kg/queries/*.rq) with values bound by `store.bind`."""
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from ..store import GraphStore, bind
+from ..vocab import HCC
+
+
+@lru_cache(maxsize=None)
+def template(name: str) -> str:
+    return resources.files("kg.queries").joinpath(f"{name}.rq").read_text(encoding="utf-8")
+
+
+@dataclass
+class EvidenceItem:
+    document: str
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass
+class FactHit:
+    iri: str
+    subject: str  # the class or concept the fact is stated for
+    predicate: str
+    object: str
+    statement: str
+    note: str | None
+    target: str  # the entity of the question that led here (differs from subject when inherited)
+    evidence: list[EvidenceItem] = field(default_factory=list)
+    score: float = 0.0
+
+    @property
+    def inherited(self) -> bool:
+        return self.subject != self.target and self.predicate != str(HCC.hasComparison)
+
+
+def _collect(rows) -> list[FactHit]:
+    facts: dict[str, FactHit] = {}
+    for r in rows:
+        hit = facts.get(r["fact"])
+        if hit is None:
+            hit = facts[r["fact"]] = FactHit(r["fact"], r["holder"], r["p"], r["o"], r["statement"], r.get("note"),
+                                             r["target"])
+        ev = EvidenceItem(r["doc"], int(r["start"]), int(r["end"]), r["exact"])
+        if ev not in hit.evidence:
+            hit.evidence.append(ev)
+    for hit in facts.values():
+        hit.evidence.sort(key=lambda e: (e.document, e.start))
+    return list(facts.values())
+
+
+def facts_about(store: GraphStore, targets: list[str], relations: list[str]) -> tuple[list[FactHit], str]:
+    """Facts of the given relations stated for the targets or inherited from their classes."""
+    query = bind(template("facts_about"), target=targets, p=[str(HCC[r]) for r in relations])
+    return _collect(store.select(query)), query
+
+
+def facts_mentioning(store: GraphStore, concepts: list[str]) -> tuple[list[FactHit], str]:
+    query = bind(template("facts_mentioning"), target=concepts)
+    return _collect(store.select(query)), query
+
+
+def comparisons(store: GraphStore, targets: list[str], others: list[str]) -> tuple[list[FactHit], str]:
+    query = bind(template("comparisons"), target=targets, other=others)
+    return _collect(store.select(query)), query
+
+
+def facts_by_iri(store: GraphStore, facts: list[str]) -> tuple[list[FactHit], str]:
+    query = bind(template("facts_by_iri"), fact=facts)
+    return _collect(store.select(query)), query
+
+
+def is_subclass(store: GraphStore, sub: str, sup: str) -> bool:
+    return store.ask(bind(template("is_subclass"), sub=[sub], super=[sup]))
