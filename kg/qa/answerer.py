@@ -3,6 +3,7 @@
 The answer states only facts the graph holds, each with its quotes; when the graph holds no fact of the kind
 asked, the answer says the sources do not say so (answered: false) instead of guessing.
 """
+import bisect
 import logging
 import re
 import time
@@ -25,7 +26,20 @@ OFF_TOPIC_BELOW = 0.30
 SEMANTIC_FLOOR = 0.42
 SEMANTIC_MARGIN = 0.10
 SEMANTIC_MAX = 6
+MAX_COMPARISON_FACTS = 12
+RELATION_BONUS = 0.06
+LIST_MARGIN = 0.12   # a list relation answers when its best fact is this close to the best fact overall
+CLOSE_MARGIN = 0.03  # facts of other kinds that nearly tie with the best are kept beside a list
+LIST_INTENTS = {"indication", "contraindication", "absolute_contraindication", "relative_contraindication", "drug",
+                "embolic_agent", "guidance", "route", "adverse_effect", "limitation", "mechanism", "subtypes",
+                "follow_up", "response", "prognostic", "procedure", "definition", "rationale"}
 GENERIC = {str(HCC.HCC), str(HCC.MetastaticLiverCancer)}
+
+RANGES = {"hasIndication": "Indication", "hasContraindication": "Contraindication",
+          "hasRelativeContraindication": "Contraindication", "hasMechanism": "Mechanism",
+          "hasAdverseEffect": "AdverseEffect", "hasLimitation": "Limitation", "hasAdvantage": "Advantage",
+          "usesDrug": "Drug", "usesEmbolicAgent": "EmbolicAgent", "guidedBy": "ImagingModality",
+          "hasRoute": "ApproachRoute", "hasFollowUp": "FollowUpRule", "hasOutcome": "Outcome"}
 
 RELATION_LABELS = {
     "hasIndication": "indications", "hasContraindication": "contraindications",
@@ -38,6 +52,7 @@ RELATION_LABELS = {
     "hasSubtype": "types", "hasOutcome": "outcomes", "hasRecommendation": "recommendations",
     "hasFinding": "findings", "hasPrognosticFactor": "factors affecting efficacy", "treats": "diseases treated",
 }
+ALL_RELATIONS = list(RELATION_LABELS)
 
 
 @dataclass
@@ -62,6 +77,27 @@ class Answerer:
         self._fact_rows = {it.iri: i for i, it in enumerate(index.items) if it.kind == "fact"}
         self._passage_rows = np.array([i for i, it in enumerate(index.items) if it.kind == "passage"])
         self.vocabulary = _vocabulary(index)
+        self.ancestors = self._load_ancestors()
+        self.fact_mentions = self._load_fact_mentions()
+        self.combination_parts: dict[str, set[str]] = {}
+        for r in self.store.select(template("combinations")):
+            self.combination_parts.setdefault(r["combination"], set()).add(r["part"])
+        self.sentence_starts: dict[str, list[int]] = {}
+        for it in sorted((it for it in index.items if it.kind == "passage"), key=lambda it: it.start):
+            self.sentence_starts.setdefault(it.document, []).append(it.start)
+
+    def _load_ancestors(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for r in self.store.select(template("ancestors")):
+            out.setdefault(r["cls"], set()).add(r["ancestor"])
+        return out
+
+    def _load_fact_mentions(self) -> dict[str, set[str]]:
+        """Which concepts each fact's statement and quotes name (to find facts that name two modalities)."""
+        texts: dict[str, list[str]] = {}
+        for r in self.store.select(template("fact_texts")):
+            texts.setdefault(r["fact"], []).append(r["text"])
+        return {f: {m.iri for m in self.labels.mentions(" | ".join(t))} for f, t in texts.items()}
 
     def _load_concepts(self) -> dict[str, Concept]:
         out: dict[str, Concept] = {}
@@ -103,9 +139,10 @@ class Answerer:
             return self._abstain(base, "not_in_sources", f"The sources do not mention {', '.join(unknown)}.",
                                  entities=entities)
 
-        intents = qi.detect_intents(q)
+        detected = qi.detect_intents(q)
+        intents = detected.all
         relations = qi.relations_for(intents)
-        facts, sparql = self._select_facts(q, entities, intents, relations, scores)
+        facts, sparql = self._select_facts(q, entities, detected, relations, scores)
         quantity = qi.quantity_asked(q)
         if facts and quantity and not any(qi.quantity_given(quantity, e.quote) for f in facts for e in f.evidence):
             facts = []
@@ -118,7 +155,7 @@ class Answerer:
             return self._abstain(base, reason, msg, entities=entities, intents=intents, sparql=sparql)
         body = self._compose(q, entities, intents, facts)
         log.debug("answered in %.1f ms: %d facts", (time.perf_counter() - t0) * 1000, len(facts))
-        return {**base, "answered": True, "answer": body, "intent": intents[0] if intents else "lookup",
+        return {**base, "answered": True, "answer": body, "intent": _main_intent(facts, intents),
                 "intents": intents, "entities": self._entity_json(entities),
                 "facts": [self._fact_json(f) for f in facts], "sparql": sparql}
 
@@ -151,47 +188,104 @@ class Answerer:
         return known / len(words) < 0.5
 
     # ------------------------------------------------------------------------------------------ fact selection
-    def _select_facts(self, q, entities, intents, relations, scores) -> tuple[list[FactHit], str]:
-        modalities = [e for e in entities if self.concepts[e].is_modality]
-        others = [e for e in entities if not self.concepts[e].is_modality and e not in GENERIC]
-        sparql = ""
-        facts: list[FactHit] = []
+    def _select_facts(self, q, entities, detected: qi.Intents, relations, scores) -> tuple[list[FactHit], str]:
+        """Gather the facts about what the question names, then keep those that answer what it asks."""
+        intents = detected.all
+        modalities = self._focus_modalities([e for e in entities if self.concepts[e].is_modality])
+        concepts = [e for e in entities if not self.concepts[e].is_modality and e not in GENERIC]
+        generic = [e for e in entities if e in GENERIC]
+        strong = qi.relations_for([i for i in detected.strong if i in LIST_INTENTS])
+        weak = [r for r in qi.relations_for([i for i in detected.weak if i in LIST_INTENTS]) if r not in strong]
+        if "definition" in detected.strong and modalities and not (set(intents) & LIST_INTENTS - {"definition"}):
+            strong += ["hasMechanism", "hasProcedureStep"]  # "what is X": what it is, how it works, how it is done
+        list_rels = strong + weak
+        if modalities and relations:
+            # "which drugs does TACE use" names the category asked for, not a thing to look up
+            wanted = {RANGES.get(r) for r in relations}
+            concepts = [e for e in concepts if not (self.concepts[e].types & wanted)]
 
-        if others:
-            facts, sparql = facts_mentioning(self.store, others)
-            if relations:
-                narrowed = [f for f in facts if local_name(f.predicate) in relations]
-                facts = narrowed or facts
+        if concepts:
+            pool, sparql = facts_mentioning(self.store, concepts)
             if modalities:
-                scoped = [f for f in facts if f.subject in modalities or f.object in modalities
-                          or any(self._is_ancestor(f.subject, m) for m in modalities)]
-                facts = scoped or facts
-            facts = self._rank(facts, scores)
-            if facts and not relations:
-                facts = self._semantic_cut(facts)
-            if facts:
-                return facts, sparql
+                lineage = self._lineage(modalities)
+                pool = [f for f in pool if f.subject in lineage or f.object in lineage or f.subject in concepts] or pool
+            if pool:
+                pool += self._context_facts(pool, modalities or [f.subject for f in pool])
+                ranked = self._rank(pool, scores, relations)
+                chosen = self._choose(ranked, strong, weak, strict=False)
+                own = [f for f in ranked if f.subject in concepts and f not in chosen]  # what the thing itself is
+                return chosen + own[:4], sparql
 
-        if len(modalities) >= 2 and ({"comparison", "combination", "advantage"} & set(intents) or not intents):
-            facts, sparql = comparisons(self.store, modalities, modalities)
-            if facts:
-                extra, _ = facts_about(self.store, modalities, ["hasRecommendation", "hasAdvantage", "hasOutcome"])
-                facts += [f for f in self._semantic_cut(self._rank(extra, scores), floor=0.5)
-                          if f.iri not in {x.iri for x in facts}]
-                return self._rank(facts, scores), sparql
+        if len(modalities) >= 2 and (not list_rels or {"comparison", "combination", "advantage"} & set(intents)):
+            chosen, sparql = comparisons(self.store, modalities, modalities)
+            if chosen:
+                return self._with_comparison_context(chosen, modalities, relations, scores), sparql
 
-        targets = modalities or [e for e in entities if e in GENERIC]
-        if targets and relations:
-            facts, sparql = facts_about(self.store, targets, relations)
-            if facts:
-                return self._order(self._rank(facts, scores), relations), sparql
-        if targets and not relations or (targets and not facts and not self._strict(intents)):
-            everything = [r for r in RELATION_LABELS]
-            facts, sparql = facts_about(self.store, targets, everything)
-            return self._semantic_cut(self._rank(facts, scores)), sparql
-        if not targets and not others:
-            return self._semantic_all(scores), sparql
-        return [], sparql
+        targets = modalities + generic if modalities else generic
+        if targets:
+            pool, sparql = facts_about(self.store, targets, ALL_RELATIONS)
+            if not modalities:
+                pool += self._closest_facts(scores)[0]
+            return self._choose(self._rank(pool, scores, relations), strong, weak,
+                                strict=bool(modalities) and self._strict(detected.strong)), sparql
+        pool, sparql = self._closest_facts(scores)
+        return self._choose(self._rank(pool, scores, relations), strong, weak, strict=False), sparql
+
+    def _choose(self, ranked: list[FactHit], strong: list[str], weak: list[str], strict: bool) -> list[FactHit]:
+        """All facts of the kinds a list question asks for, else the few closest in meaning.
+
+        A kind the question names outright (strong) is answered whenever the pool holds it; a kind it only
+        suggests (weak) only when its facts are about as close in meaning as the best fact.
+        strict: no fact of a kind named outright means the sources do not say."""
+        ranked = _dedupe(ranked)
+        if not ranked:
+            return []
+        best = ranked[0].score
+        rel_best: dict[str, float] = {}
+        for f in ranked:
+            rel_best.setdefault(local_name(f.predicate), f.score)
+        list_rels = strong + weak
+        primary = [r for r in strong if r in rel_best] + \
+                  [r for r in weak if r in rel_best and rel_best[r] >= best - LIST_MARGIN]
+        if primary:
+            chosen = [f for f in ranked if local_name(f.predicate) in primary]
+            if any(r in strong for r in primary):
+                return self._order(chosen, primary)
+            close = [f for f in ranked if local_name(f.predicate) not in primary and f.score >= best - CLOSE_MARGIN]
+            return self._order(chosen, primary) + close[:3]
+        if strict and strong and not any(r in rel_best for r in strong):
+            return []
+        return self._cut(ranked)
+
+    def _focus_modalities(self, modalities: list[str]) -> list[str]:
+        """A combination (TACE + RFA) named outright, or through all its parts, is the subject; the parts are not."""
+        named = set(modalities)
+        for combo, parts in self.combination_parts.items():
+            if len(named) >= 2 and parts and parts <= named and combo not in named:
+                modalities = modalities + [combo]
+        parts = set()
+        for m in modalities:
+            parts |= self.combination_parts.get(m, set())
+        return [m for m in modalities if m not in parts]
+
+    def _context_facts(self, facts: list[FactHit], subjects: list[str]) -> list[FactHit]:
+        """Facts stated in the same or the next sentence as the given facts, by the same subjects: the sources
+        often name a thing once and explain it in the sentence that follows."""
+        near = set()
+        for f in facts:
+            for e in f.evidence:
+                doc, start = self._sentence_of(e.document, e.start)
+                near.add((doc, start))
+                near.add(self._next_sentence(doc, start))
+        pool, _ = facts_about(self.store, list(dict.fromkeys(subjects)), ALL_RELATIONS)
+        seen = {f.iri for f in facts}
+        return [f for f in pool if f.iri not in seen
+                and any(self._sentence_of(e.document, e.start) in near for e in f.evidence)]
+
+    def _next_sentence(self, document: str, start: int) -> tuple[str, int]:
+        starts = self.sentence_starts.get(document, [])
+        i = bisect.bisect_right(starts, start)
+        return document, starts[i] if i < len(starts) else start
 
     @staticmethod
     def _strict(intents: list[str]) -> bool:
@@ -200,38 +294,71 @@ class Answerer:
                                     "absolute_contraindication", "relative_contraindication", "adverse_effect",
                                     "guidance", "route", "follow_up"})
 
-    def _is_ancestor(self, cls: str, of: str) -> bool:
-        return is_subclass(self.store, of, cls)
+    def _lineage(self, modalities: list[str]) -> set[str]:
+        """The modalities and the classes above them."""
+        out = set(modalities)
+        for m in modalities:
+            out |= self.ancestors.get(m, set())
+        return out
 
-    def _rank(self, facts: list[FactHit], scores: np.ndarray) -> list[FactHit]:
+    def _with_comparison_context(self, comps, modalities, relations, scores) -> list[FactHit]:
+        """A comparison's facts, plus facts stated in the same sentences or naming both modalities."""
+        sentences = {self._sentence_of(e.document, e.start) for f in comps for e in f.evidence}
+        pool, _ = facts_about(self.store, modalities, ALL_RELATIONS)
+        seen = {f.iri for f in comps}
+        extra = []
+        for f in pool:
+            if f.iri in seen:
+                continue
+            same_sentence = any(self._sentence_of(e.document, e.start) in sentences for e in f.evidence)
+            names_both = len(self.fact_mentions.get(f.iri, set()) & self._lineage(modalities)) >= 2
+            if same_sentence or names_both:
+                extra.append(f)
+                seen.add(f.iri)
+        ranked = self._rank(comps + extra, scores, relations)
+        return ranked[:MAX_COMPARISON_FACTS]
+
+    def _sentence_of(self, document: str, offset: int) -> tuple[str, int]:
+        starts = self.sentence_starts.get(document, [])
+        i = bisect.bisect_right(starts, offset) - 1
+        return document, starts[i] if i >= 0 else 0
+
+    def _rank(self, facts: list[FactHit], scores: np.ndarray, relations: list[str] = ()) -> list[FactHit]:
+        """Order by meaning (cosine of question and statement), nudged towards the relations asked for."""
         for f in facts:
             row = self._fact_rows.get(f.iri)
-            f.score = float(scores[row]) if row is not None else 0.0
+            f.score = (float(scores[row]) if row is not None else 0.0) + \
+                (RELATION_BONUS if local_name(f.predicate) in relations else 0.0)
         return sorted(facts, key=lambda f: -f.score)
 
     @staticmethod
     def _order(facts: list[FactHit], relations: list[str]) -> list[FactHit]:
+        """Lists read in source order, own facts before inherited ones."""
         rank = {r: i for i, r in enumerate(relations)}
-        return sorted(facts, key=lambda f: (rank.get(local_name(f.predicate), 99), f.inherited,
+        return sorted(facts, key=lambda f: (rank.get(local_name(f.predicate), 99), f.subject != f.target,
                                             f.evidence[0].document, f.evidence[0].start))
 
     @staticmethod
-    def _semantic_cut(facts: list[FactHit], floor: float = SEMANTIC_FLOOR) -> list[FactHit]:
-        if not facts:
+    def _cut(facts: list[FactHit], floor: float = SEMANTIC_FLOOR, margin: float = SEMANTIC_MARGIN,
+             limit: int = SEMANTIC_MAX) -> list[FactHit]:
+        """Keep the best-scoring facts: within `margin` of the best, above `floor`, at most `limit`."""
+        if not facts or facts[0].score < floor:
             return []
         best = facts[0].score
-        return [f for f in facts if f.score >= max(floor, best - SEMANTIC_MARGIN)][:SEMANTIC_MAX]
+        return [f for f in facts if f.score >= max(floor, best - margin)][:limit]
 
-    def _semantic_all(self, scores: np.ndarray) -> list[FactHit]:
-        """No entity named: the facts closest in meaning, if close enough."""
-        rows = sorted(self._fact_rows.items(), key=lambda kv: -scores[kv[1]])[:SEMANTIC_MAX]
-        if not rows or scores[rows[0][1]] < SEMANTIC_FLOOR + 0.08:
-            return []
-        keep = [iri for iri, row in rows if scores[row] >= scores[rows[0][1]] - SEMANTIC_MARGIN / 2]
-        facts, _ = facts_by_iri(self.store, keep)
-        return self._rank(facts, scores)
+    def _closest_facts(self, scores: np.ndarray, n: int = 20) -> tuple[list[FactHit], str]:
+        """No entity named: the facts closest in meaning to the question."""
+        rows = sorted(self._fact_rows.items(), key=lambda kv: -scores[kv[1]])[:n]
+        return facts_by_iri(self.store, [iri for iri, _ in rows])
 
     # ------------------------------------------------------------------------------------------ composition
+    def _inherited(self, f: FactHit) -> bool:
+        """A fact stated for a class of modalities that answers for one of its subclasses."""
+        t, s = self.concepts.get(f.target), self.concepts.get(f.subject)
+        return bool(t and s and t.is_modality and s.is_modality and f.subject != f.target
+                    and local_name(f.predicate) != "hasComparison")
+
     def _label(self, iri: str) -> str:
         c = self.concepts.get(iri)
         return c.label if c else local_name(iri)
@@ -247,7 +374,7 @@ class Answerer:
         lines = [head]
         for i, f in enumerate(facts, start=1):
             line = f"[{i}] {f.statement}"
-            if f.inherited:
+            if self._inherited(f):
                 line += f" (stated for {self._label(f.subject)}, which includes {self._label(f.target)})"
             if f.note:
                 line += f" Note: {f.note}"
@@ -263,7 +390,8 @@ class Answerer:
                "predicate": {"iri": f.predicate, "label": _predicate_label(pred)},
                "object": obj, "statement": f.statement,
                "evidence": [e.__dict__ for e in f.evidence], "score": round(f.score, 4)}
-        if f.inherited:
+        if self._inherited(f):
+            out["inherited_from"] = {"iri": f.subject, "label": self._label(f.subject)}
             out["inherited_by"] = {"iri": f.target, "label": self._label(f.target)}
         if f.note:
             out["note"] = f.note
@@ -294,6 +422,25 @@ class Answerer:
                 "entities": self._entity_json(list(entities)), "facts": [], "sparql": sparql}
 
 
+def _main_intent(facts: list[FactHit], intents: list[str]) -> str:
+    """The intent the answer's facts actually answer (the first one asked whose relation they carry)."""
+    preds = {local_name(f.predicate) for f in facts}
+    for name in intents:
+        if set(qi.INTENTS[name][2]) & preds:
+            return name
+    return intents[0] if intents else "lookup"
+
+
+def _dedupe(facts: list[FactHit]) -> list[FactHit]:
+    """One fact per statement (inherited copies of the same fact reach us once per target)."""
+    seen, out = set(), []
+    for f in facts:
+        if f.iri not in seen:
+            seen.add(f.iri)
+            out.append(f)
+    return out
+
+
 def _predicate_label(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
 
@@ -303,8 +450,21 @@ def _label_variants(text: str) -> list[str]:
     out = [text]
     m = re.match(r"^(.*?)\s*\(([^)]+)\)\s*$", text)
     if m:
-        out += [m.group(1), m.group(2)]
-    return [v for v in out if v.strip()]
+        out.append(m.group(1))
+        if re.fullmatch(r"[A-Z0-9][A-Za-z0-9-]{1,7}", m.group(2)):
+            out.append(m.group(2))
+    return [v for v in out if v.strip() and v.strip().lower() not in GENERIC_WORDS]
+
+
+# Words that name a kind of fact, not a thing: never entity labels on their own.
+_KINDS = ["indication", "contraindication", "relative contraindication", "absolute contraindication", "mechanism",
+          "mechanism of action", "adverse effect", "side effect", "complication", "limitation", "disadvantage", "risk",
+          "advantage", "benefit", "drug", "chemotherapy drug", "chemotherapeutic drug", "anticancer drug",
+          "chemotherapeutic agent", "medication", "embolic agent", "imaging", "guidance", "route", "procedure", "step",
+          "technique", "follow-up", "response", "outcome", "efficacy", "effect", "comparison", "combination",
+          "definition", "recommendation", "finding", "factor", "treatment", "therapy", "modality", "method", "tumor",
+          "tumour", "lesion", "patient", "cancer", "chemotherapy"]
+GENERIC_WORDS = set(_KINDS) | {k + "s" for k in _KINDS}
 
 
 def _vocabulary(index: VectorIndex) -> set[str]:

@@ -7,95 +7,129 @@ particular question, so that new phrasings land on the same relations.
 import re
 from dataclasses import dataclass
 
-# intent -> (patterns, relations that answer it)
-INTENTS: dict[str, tuple[list[str], list[str]]] = {
-    "relative_contraindication": ([r"\brelative(ly)? contra", r"\bnot (an )?absolute", r"\brelative(ly)?\b.*\bcontra"],
-                                  ["hasRelativeContraindication"]),
-    "absolute_contraindication": ([r"\babsolute(ly)? contra", r"\babsolute\b.*\bcontra"], ["hasContraindication"]),
-    "contraindication": ([r"contra-?\s?indicat", r"\bnot (be )?(suitable|eligible|appropriate|recommended|a candidate)",
-                          r"\bshould(n'?t| not) (get|have|receive|undergo|use|be (given|treated|used|done|performed))",
-                          r"\b(can ?not|can'?t|cannot|must not|mustn'?t) (have|get|receive|undergo|be (given|treated|used|done|performed))",
-                          r"\bexclu(de|sion)", r"\bwho (should|must|can) ?not\b", r"\bwhen (should|must|can)\b.*\bnot\b",
-                          r"\bnot allowed", r"\bunsuitable", r"\bineligible", r"\bnot (be )?(used|done|performed|given)",
-                          r"\b(avoid|forbid)", r"\bbarred", r"\bruled? out", r"\bnot a (good )?candidate", r"\bwhen not to",
-                          r"\bdisqualif", r"\bsafe\b.*\b(for|in|with)\b"],
-                         ["hasContraindication", "hasRelativeContraindication"]),
-    "indication": ([r"\bindicat", r"\bsuitable", r"\beligib", r"\bcandidates?\b", r"\bqualif",
-                    r"\bwho (can|should|could|may|might|will) (get|have|receive|undergo|benefit|be (treated|offered|given))",
-                    r"\bwhen (is|are|should|can|would|do)\b.*\b(used|indicated|performed|recommended|considered|applied|done|given|chosen|offered|an option)",
-                    r"\b(used|applied|applicable|appropriate|useful|good|right|recommended) (for|in|to treat)\b",
-                    r"\bwhich (patients|tumou?rs|cases|people)", r"\bselection criteria", r"\bcriteria\b",
-                    r"\bwhat (tumou?rs|patients|cases|lesions) can\b", r"\bcan\b.*\bbe (treated|used)\b", r"\bwho is\b.*\bfor\b"],
-                   ["hasIndication"]),
-    "mechanism": ([r"\bmechanism", r"\bhow (does|do|did|can|could|would)\b.*\b(work|act|kill|destroy|cause|treat|function)",
-                   r"\bprinciple", r"\bmode of action", r"\bwhy (does|do|is|are)\b.*\b(work|effective|combined|used)",
-                   r"\bwhat causes\b", r"\bwhat is the cause", r"\bcaused by\b", r"\bwhy\b.*\b(occur|happen|develop)",
-                   r"\bhow\b.*\bworks?\b", r"\brationale", r"\bbasis of"],
-                  ["hasMechanism"]),
-    "adverse_effect": ([r"\badverse", r"\bside[- ]?effects?", r"\bcomplications?\b", r"\btoxicit", r"\bharms?\b",
-                        r"\bafter[- ]effects?", r"\bpost-?embolization", r"\breactions?\b", r"\bwhat (can|could) go wrong",
-                        r"\bdangers?\b", r"\bsafety\b", r"\bhow safe"],
-                       ["hasAdverseEffect"]),
-    "limitation": ([r"\blimitations?\b", r"\blimits?\b", r"\bdisadvantages?", r"\bdrawbacks?", r"\bweakness", r"\bshortcomings?",
-                    r"\brisks?\b", r"\bproblems?\b", r"\bpitfalls?", r"\bdownsides?", r"\bcons\b", r"\bwhy (might|would|could)\b.*\bfail",
-                    r"\bnot (work|effective)", r"\bcannot (reach|treat|achieve)", r"\bdifficult"],
-                   ["hasLimitation"]),
-    "advantage": ([r"\badvantages?", r"\bbenefits?\b", r"\bpros\b", r"\bstrengths?\b", r"\bmerits?\b", r"\bwhy (choose|use|prefer|pick)",
-                   r"\bgood (about|for)\b", r"\bbetter\b", r"\bsuperior"],
-                  ["hasAdvantage"]),
-    "drug": ([r"\bdrugs?\b", r"\bmedications?\b", r"\bmedicines?\b", r"\bchemotherapeutic", r"\bchemo(therapy)? (agents?|drugs?|regimens?)",
-              r"\bagents?\b", r"\bregimens?\b", r"\bwhat (is|are|gets?) (injected|infused|given)", r"\bwhich chemo"],
-             ["usesDrug"]),
-    "embolic_agent": ([r"\bembolic", r"\bemboli[sz](ation|ing) (agents?|materials?|particles?)", r"\bemboli[sz]ing",
-                       r"\bwhat (is|are) used to (block|occlude|embolize)", r"\blipiodol|iodi[sz]ed oil|gelatin|microsphere"],
-                      ["usesEmbolicAgent"]),
-    "guidance": ([r"\bguid", r"\bimaging (techniques?|modalit|methods?|tools?)", r"\bwhich imaging", r"\bwhat imaging",
-                  r"\bimage[- ]guided", r"\bvisuali[sz]", r"\bunder (what|which)"],
-                 ["guidedBy"]),
-    "route": ([r"\broutes?\b", r"\bapproach(es)?\b", r"\baccess(ed)?\b", r"\bby which (way|path)", r"\bpercutaneous(ly)? or\b"],
-              ["hasRoute"]),
-    "procedure": ([r"\bhow (is|are|do|does|should|to)\b.*\b(perform|performed|done|carried out|do|conducted|given|delivered|administered|managed|handled|treated)\b",
-                   r"\bprocedures?\b", r"\bsteps?\b", r"\btechni(que|cal)", r"\bmethod of\b", r"\bhow .* (done|performed)",
-                   r"\bwhat happens (during|in)", r"\bwhat is done", r"\bhow to\b", r"\bmarg[ia]ns?\b", r"\bhow (wide|far|large|big|deep)\b",
-                   r"\bmanag(e|ed|ement)\b", r"\bshould\b.*\b(be|first)\b"],
-                  ["hasProcedureStep", "hasTechnicalRequirement"]),
-    "follow_up": ([r"follow[- ]?up", r"\breview(ed)?\b", r"\bhow often", r"\bintervals?\b", r"\bsurveillance", r"\bafter the first\b",
-                   r"\brepeat(ed)?\b", r"\bhow frequent", r"\bschedule", r"\bre-?check", r"\bcheck[- ]?ups?\b", r"\bmonitor(ing)?\b.*\bafter"],
-                  ["hasFollowUp"]),
-    "response": ([r"\bresponse", r"\bevaluat", r"\bassess(ed|ment)?\b.*\b(efficacy|result|response|effect)", r"\bcomplete (response|ablation|necrosis)",
-                  r"\bresidual", r"\bincomplete", r"\b(CR|ICR)\b", r"\bhow do (we|you|i|doctors) know\b", r"\bworked\b",
-                  r"\befficacy\b.*\b(evaluat|assess|judg|measur|check)", r"\bjudg"],
-                 ["evaluatedBy", "hasResponseCategory"]),
-    "comparison": ([r"\bcompar", r"\bversus\b", r"\bvs\.?\b", r"\bdiffer", r"\bbetter\b", r"\bworse\b", r"\bsuperior", r"\binferior",
-                    r"\bover\b", r"\bsimilar", r"\bthan\b", r"\bequivalent", r"\bsame (effect|as)", r"\bwhich is (more|less|better)",
-                    r"\binstead of\b", r"\brather than\b", r"\bor\b.*\?$", r"\bagainst\b"],
-                   ["hasComparison"]),
-    "combination": ([r"\bcombin", r"\btogether\b", r"\bplus\b", r"\bdual\b", r"\badd(ing|ed)?\b", r"\bwith\b.*\band\b", r"\balongside",
-                     r"\bjointly", r"\bsequential", r"\b(first|then|followed by|before|after)\b.*\b(then|followed|before|after)\b"],
-                    ["combinedWith"]),
-    "definition": ([r"^\s*(what|who) (is|are|was|were)\b(?!.*\b(used|done|given|for|of the|causes?|effects?|risks?|advantages?|limitations?|indications?|contra)\b)",
-                    r"\bdefin", r"\bmeaning\b", r"\bwhat does\b.*\bmean", r"\bexplain\b", r"\btell me (about|what)", r"\bdescribe\b",
-                    r"\bwhat('s| is) (a|an|the)\b", r"\bwhat is meant", r"\boverview", r"\brelated to\b", r"\brelationship\b"],
-                   ["hasDefinition"]),
-    "subtypes": ([r"\btypes?\b", r"\bkinds?\b", r"\bforms?\b", r"\bvarieties", r"\bwhat .*\binclude", r"\bcategor", r"\bmodalities",
-                  r"\bmethods\b", r"\boptions\b", r"\bsubtypes?"],
-                 ["hasSubtype"]),
-    "outcome": ([r"\befficacy", r"\beffective(ness)?", r"\boutcomes?", r"\bsurviv", r"\bresults?\b", r"\bprognos", r"\bwork(s)? well",
-                 r"\bcure\b", r"\beffects?\b", r"\brecurrence", r"\bachieve"],
-                ["hasOutcome"]),
-    "recommendation": ([r"\bshould\b", r"\bprefer", r"\bfirst[- ]choice", r"\brecommend", r"\bbest (option|choice|treatment|approach)",
-                        r"\bwhich (treatment|therapy|option)", r"\bwhat (to do|should be done|next)", r"\bchoose", r"\bchoice\b",
-                        r"\bfail", r"\babandon", r"\bswitch", r"\binstead"],
-                       ["hasRecommendation"]),
-    "finding": ([r"\bproportion", r"\bpercentage", r"\bhow many (patients|people)", r"\bsymptoms?\b", r"\bdetect", r"\bhow common",
-                 r"\bdiagnos", r"\bprevalen", r"\bincidence", r"\bgoals?\b", r"\baims?\b", r"\bwhy (is|are)\b.*\b(hard|difficult|limited)",
-                 r"\bmanifest", r"\bpresent(s|ation)?\b", r"\bsigns\b"],
-                ["hasFinding"]),
-    "prognostic": ([r"\bfactors?\b", r"\binfluenc", r"\baffect(s|ing)?\b.*\b(efficacy|outcome|result)", r"\bpredict"],
-                   ["hasPrognosticFactor"]),
+# intent -> (strong patterns: the question names the kind of fact; weak patterns: it only suggests it; relations)
+INTENTS: dict[str, tuple[list[str], list[str], list[str]]] = {
+    "relative_contraindication": (
+        [r"\brelative(ly)? contra", r"\bnot (an )?absolute", r"\brelative(ly)?\b.*\bcontra"], [],
+        ["hasRelativeContraindication"]),
+    "absolute_contraindication": (
+        [r"\babsolute(ly)? contra", r"\babsolute\b.*\bcontra"], [], ["hasContraindication"]),
+    "contraindication": (
+        [r"contra-?\s?indicat", r"\bwho (should|must|can) ?not\b", r"\bwho (shouldn'?t|can'?t|mustn'?t)\b",
+         r"\bwhen (should|must|can)\b.*\bnot\b", r"\bwhen not to\b", r"\bnot (be )?(suitable|eligible|appropriate|a candidate)",
+         r"\bunsuitable", r"\bineligible", r"\bexclu(de|des|ded|sion)\b", r"\bnot a (good )?candidate", r"\bdisqualif",
+         r"\bshould(n'?t| not) (get|have|receive|undergo|be (given|treated|offered))",
+         r"\b(can ?not|can'?t|must not|mustn'?t) (have|get|receive|undergo|be (given|treated|offered))\b"],
+        [r"\bnot allowed", r"\bruled? out", r"\bbarred", r"\bnot (be )?(used|done|performed|given)\b", r"\bsafe\b.*\b(for|in|with)\b"],
+        ["hasContraindication", "hasRelativeContraindication"]),
+    "indication": (
+        [r"\bindicat(ion|ions|ed)\b", r"\beligib", r"\bcandidates?\b", r"\bselection criteria", r"\bwhich patients\b",
+         r"\bwho (can|should|could|may|might|will) (get|have|receive|undergo|benefit|be (treated|offered|given))"],
+        [r"\bsuitable", r"\bqualif", r"\bcriteria\b", r"\bapplicable", r"\bwhich (tumou?rs|cases|people)\b",
+         r"\bwhen (is|are|should|can|would|do)\b.*\b(used|indicated|performed|recommended|applied|chosen|offered|an option)\b",
+         r"\b(used|applied|appropriate|useful|recommended) (for|in|to treat)\b", r"\bwhat (tumou?rs|patients|cases|lesions) can\b",
+         r"\bcan\b.*\bbe (treated|used)\b"],
+        ["hasIndication"]),
+    "mechanism": (
+        [r"\bmechanism", r"\bprinciple", r"\bmode of action", r"\bhow (does|do|did|can|could|would)\b.*\b(work|act|kill|destroy|function)\b",
+         r"\bhow\b.*\bworks?\b", r"\brationale"],
+        [r"\bwhat causes\b", r"\bcaused by\b", r"\bwhy (does|do|is|are)\b.*\b(work|effective|combined|used)\b",
+         r"\bwhy\b.*\b(occur|happen|develop)", r"\bbasis of", r"\bhow\b.*\bcause"],
+        ["hasMechanism"]),
+    "adverse_effect": (
+        [r"\badverse", r"\bside[- ]?effects?", r"\bcomplications?\b", r"\btoxicit", r"\bpost-?embolization syndrome"],
+        [r"\bharms?\b", r"\bafter[- ]effects?", r"\breactions?\b", r"\bwhat (can|could) go wrong", r"\bdangers?\b",
+         r"\bhow safe", r"\brisks?\b"],
+        ["hasAdverseEffect"]),
+    "limitation": (
+        [r"\blimitations?\b", r"\bdisadvantages?", r"\bdrawbacks?", r"\bshortcomings?", r"\bweakness(es)?\b", r"\bdownsides?"],
+        [r"\blimits?\b", r"\brisks?\b", r"\bproblems?\b", r"\bpitfalls?", r"\bcons\b", r"\bwhy (might|would|could)\b.*\bfail",
+         r"\bnot (work|effective)", r"\bcannot (reach|treat|achieve)", r"\bdifficult"],
+        ["hasLimitation"]),
+    "advantage": (
+        [r"\badvantages?", r"\bbenefits?\b", r"\bpros\b", r"\bstrengths?\b", r"\bmerits?\b"],
+        [r"\bwhy (choose|use|prefer|pick)", r"\bgood (about|for)\b", r"\bbetter\b", r"\bsuperior"],
+        ["hasAdvantage"]),
+    "drug": (
+        [r"\bdrugs?\b", r"\bmedications?\b", r"\bmedicines?\b", r"\bchemotherapeutic agents?", r"\bchemo(therapy)? (agents?|drugs?)",
+         r"\bwhich chemo"],
+        [r"\bagents?\b", r"\bregimens?\b", r"\bwhat (is|are|gets?) (injected|infused|given)"],
+        ["usesDrug"]),
+    "embolic_agent": (
+        [r"\bembolic", r"\bemboli[sz](ation|ing) (agents?|materials?|particles?)"],
+        [r"\bemboli[sz]ing", r"\bwhat (is|are) used to (block|occlude|embolize)"],
+        ["usesEmbolicAgent"]),
+    "guidance": (
+        [r"\bguid(e|ed|es|ance|ing)\b", r"\bimaging (techniques?|modalit\w*|methods?|tools?)", r"\bwhich imaging", r"\bwhat imaging",
+         r"\bimage[- ]guided"],
+        [r"\bvisuali[sz]", r"\bunder (what|which)"],
+        ["guidedBy"]),
+    "route": (
+        [r"\broutes?\b", r"\bapproach(es)?\b"], [r"\baccess(ed)?\b", r"\bby which (way|path)", r"\bpercutaneous(ly)? or\b"],
+        ["hasRoute"]),
+    "procedure": (
+        [r"\bhow (is|are|do|does|should|to)\b.*\b(perform|performed|done|carried out|conducted|delivered|administered)\b",
+         r"\bprocedures?\b", r"\bsteps?\b", r"\bwhat happens (during|in)\b", r"\bwalk me through", r"\bhow to (do|perform)\b"],
+        [], ["hasProcedureStep"]),
+    "technique": (
+        [], [r"\btechni(que|cal)", r"\bmethod of\b", r"\bhow to\b", r"\bmarg[ia]ns?\b", r"\bhow (wide|far|large|big|deep|close)\b",
+             r"\bmanag(e|ed|ement)\b", r"\bshould\b.*\b(be|first)\b", r"\bprevent", r"\bavoid", r"\brequire", r"\bdistance\b",
+             r"\bsafety\b", r"\bhandled?\b", r"\bdeal with\b"],
+        ["hasTechnicalRequirement", "hasProcedureStep", "hasRecommendation"]),
+    "follow_up": (
+        [r"follow[- ]?up", r"\bhow often", r"\bsurveillance", r"\bcheck[- ]?ups?\b", r"\bre-?check", r"\bschedule"],
+        [r"\breview(ed)?\b", r"\bintervals?\b", r"\bafter the first\b", r"\brepeat(ed)?\b", r"\bhow frequent",
+         r"\bmonitor(ing)?\b.*\bafter"],
+        ["hasFollowUp"]),
+    "response": (
+        [r"\bresponse", r"\b(CR|ICR)\b", r"\bcomplete (ablation|necrosis)"],
+        [r"\bevaluat", r"\bassess(ed|ment)?\b.*\b(efficacy|result|response|effect)", r"\bresidual", r"\bincomplete",
+         r"\bhow do (we|you|i|doctors) know\b", r"\bworked\b", r"\bjudg"],
+        ["evaluatedBy", "hasResponseCategory"]),
+    "comparison": (
+        [r"\bcompar", r"\bversus\b", r"\bvs\.?\b", r"\bdiffer(ence|ences|ent|s)?\b"],
+        [r"\bbetter\b", r"\bworse\b", r"\bsuperior", r"\binferior", r"\bover\b", r"\bsimilar", r"\bthan\b", r"\bequivalent",
+         r"\bsame (effect|as)", r"\bwhich is (more|less|better)", r"\binstead of\b", r"\brather than\b", r"\bor\b.*\?$",
+         r"\bagainst\b"],
+        ["hasComparison"]),
+    "combination": (
+        [r"\bcombin", r"\bdual\b"], [r"\btogether\b", r"\bplus\b", r"\badd(ing|ed)?\b", r"\balongside", r"\bjointly",
+                                      r"\bsequential"],
+        ["combinedWith"]),
+    "definition": (
+        [r"^\s*(what|who) (is|are|was|were)\b(?!.*\b(used|done|given|for|causes?|effects?|risks?|advantages?|limitations?|indications?|contra\w*|mechanism|drugs?|agents?|difference)\b)",
+         r"\bdefin", r"\bwhat does\b.*\bmean", r"\bwhat is meant", r"\bmeaning of\b"],
+        [r"\bexplain\b", r"\btell me (about|what)", r"\bdescribe\b", r"\boverview", r"\brelated to\b", r"\brelationship\b"],
+        ["hasDefinition"]),
+    "subtypes": (
+        [r"\btypes?\b", r"\bkinds?\b", r"\bsubtypes?", r"\bvarieties"],
+        [r"\bforms?\b", r"\bwhat .*\binclude", r"\bcategor", r"\bmodalities", r"\bmethods\b", r"\boptions\b"],
+        ["hasSubtype"]),
+    "outcome": (
+        [], [r"\befficacy", r"\beffective(ness)?", r"\boutcomes?", r"\bsurviv", r"\bresults?\b", r"\bprognos", r"\bwork(s)? well",
+             r"\bcure\b", r"\beffects?\b", r"\brecurrence", r"\bachieve"],
+        ["hasOutcome"]),
+    "recommendation": (
+        [r"\brecommend", r"\bfirst[- ]choice", r"\bprefer(red|able)?\b"],
+        [r"\bshould\b", r"\bbest (option|choice|treatment|approach)", r"\bwhich (treatment|therapy|option)",
+         r"\bwhat (to do|should be done|next)", r"\bchoose", r"\bchoice\b", r"\bfail", r"\babandon", r"\bswitch", r"\binstead"],
+        ["hasRecommendation"]),
+    "finding": (
+        [], [r"\bproportion", r"\bpercentage", r"\bhow many (patients|people)", r"\bsymptoms?\b", r"\bdetect", r"\bhow common",
+             r"\bdiagnos", r"\bprevalen", r"\bincidence", r"\bgoals?\b", r"\baims?\b", r"\bwhy (is|are)\b.*\b(hard|difficult|limited)",
+             r"\bmanifest", r"\bpresent(s|ation)?\b", r"\bsigns\b", r"\bhistory\b", r"\bdeveloped\b"],
+        ["hasFinding"]),
+    "rationale": (
+        [], [r"^\s*why\b", r"\bwhat is the (point|purpose|reason|rationale)\b", r"\bpurpose of\b", r"\breasons? (for|why)\b",
+             r"\bwhy (is|are|do|does|would|should)\b"],
+        ["hasMechanism", "hasAdvantage", "hasOutcome"]),
+    "prognostic": (
+        [r"\bfactors?\b"], [r"\binfluenc", r"\baffect(s|ing)?\b.*\b(efficacy|outcome|result)", r"\bpredict"],
+        ["hasPrognosticFactor"]),
 }
 
-_COMPILED = {name: [re.compile(p, re.IGNORECASE) for p in pats] for name, (pats, _) in INTENTS.items()}
+_STRONG = {name: [re.compile(p, re.IGNORECASE) for p in strong] for name, (strong, _, _) in INTENTS.items()}
+_WEAK = {name: [re.compile(p, re.IGNORECASE) for p in weak] for name, (_, weak, _) in INTENTS.items()}
 
 # Kinds of quantity a question may ask for, and the text that would answer each one: if no selected fact's
 # quote holds such a figure, the sources do not give it.
@@ -139,23 +173,27 @@ _DRUG_LIKE = re.compile(r"\b[a-z]{3,}(nib|mab|platin|rubicin|mycin|taxel|tecan|c
 
 
 @dataclass
-class Understanding:
-    intents: list[str]
-    relations: list[str]
-    quantity: str | None
+class Intents:
+    strong: list[str]  # the question names the kind of fact ("contraindications", "mechanism")
+    weak: list[str]    # the question only suggests it ("suitable", "should")
+
+    @property
+    def all(self) -> list[str]:
+        return self.strong + [w for w in self.weak if w not in self.strong]
 
 
-def detect_intents(question: str) -> list[str]:
-    found = [name for name, pats in _COMPILED.items() if any(p.search(question) for p in pats)]
-    if "absolute_contraindication" in found or "relative_contraindication" in found:
-        found = [f for f in found if f != "contraindication"]
-    return found
+def detect_intents(question: str) -> Intents:
+    strong = [n for n, pats in _STRONG.items() if any(p.search(question) for p in pats)]
+    weak = [n for n, pats in _WEAK.items() if n not in strong and any(p.search(question) for p in pats)]
+    if {"absolute_contraindication", "relative_contraindication"} & set(strong):
+        strong = [n for n in strong if n != "contraindication"]
+    return Intents(strong, weak)
 
 
 def relations_for(intents: list[str]) -> list[str]:
     rels: list[str] = []
     for name in intents:
-        for r in INTENTS[name][1]:
+        for r in INTENTS[name][2]:
             if r not in rels:
                 rels.append(r)
     return rels

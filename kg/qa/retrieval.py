@@ -32,10 +32,6 @@ class FactHit:
     evidence: list[EvidenceItem] = field(default_factory=list)
     score: float = 0.0
 
-    @property
-    def inherited(self) -> bool:
-        return self.subject != self.target and self.predicate != str(HCC.hasComparison)
-
 
 def _collect(rows) -> list[FactHit]:
     facts: dict[str, FactHit] = {}
