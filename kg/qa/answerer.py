@@ -16,7 +16,8 @@ from ..search import Embedder, VectorIndex
 from ..store import GraphStore
 from ..vocab import HCC, local_name
 from . import intent as qi
-from .retrieval import FactHit, comparisons, facts_about, facts_by_iri, facts_mentioning, is_subclass, template
+from .retrieval import (FactHit, comparisons, facts_about, facts_below, facts_by_iri, facts_mentioning, is_subclass,
+                        template)
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +30,14 @@ SEMANTIC_MAX = 6
 MAX_COMPARISON_FACTS = 12
 RELATION_BONUS = 0.06
 LIST_MARGIN = 0.12   # a list relation answers when its best fact is this close to the best fact overall
-CLOSE_MARGIN = 0.03  # facts of other kinds that nearly tie with the best are kept beside a list
+CLOSE_MARGIN = 0.03
+BELOW_PENALTY = 0.02  # facts of a subclass (MWA for "ablation") rank a little below the class's own
+OWN_FIRST = {"hasProcedureStep", "hasTechnicalRequirement"}  # facts of other kinds that nearly tie with the best are kept beside a list
 LIST_INTENTS = {"indication", "contraindication", "absolute_contraindication", "relative_contraindication", "drug",
                 "embolic_agent", "guidance", "route", "adverse_effect", "limitation", "mechanism", "subtypes",
                 "follow_up", "response", "prognostic", "procedure", "definition", "rationale"}
 GENERIC = {str(HCC.HCC), str(HCC.MetastaticLiverCancer)}
+CONDITION_TYPES = {"Indication", "Contraindication"}
 
 RANGES = {"hasIndication": "Indication", "hasContraindication": "Contraindication",
           "hasRelativeContraindication": "Contraindication", "hasMechanism": "Mechanism",
@@ -177,8 +181,7 @@ class Answerer:
         for m in mentions:
             if m.iri in self.concepts and m.iri not in seen:
                 seen.append(m.iri)
-        specific = [e for e in seen if e not in GENERIC]
-        return specific or seen
+        return seen
 
     def _gibberish(self, q: str) -> bool:
         words = re.findall(r"[A-Za-z]+", q.lower())
@@ -195,13 +198,13 @@ class Answerer:
         concepts = [e for e in entities if not self.concepts[e].is_modality and e not in GENERIC]
         generic = [e for e in entities if e in GENERIC]
         strong = qi.relations_for([i for i in detected.strong if i in LIST_INTENTS])
-        weak = [r for r in qi.relations_for([i for i in detected.weak if i in LIST_INTENTS]) if r not in strong]
+        weak = [[r for r in qi.INTENTS[i][2] if r not in strong] for i in detected.weak if i in LIST_INTENTS]
         if "definition" in detected.strong and modalities and not (set(intents) & LIST_INTENTS - {"definition"}):
             strong += ["hasMechanism", "hasProcedureStep"]  # "what is X": what it is, how it works, how it is done
-        list_rels = strong + weak
-        if modalities and relations:
-            # "which drugs does TACE use" names the category asked for, not a thing to look up
-            wanted = {RANGES.get(r) for r in relations}
+        if modalities:
+            # "which drugs does TACE use" names the category asked for, and "for multiple lesions, should
+            # ablation..." names a patient condition: context for the modality, not the thing asked about
+            wanted = {RANGES.get(r) for r in relations} | CONDITION_TYPES
             concepts = [e for e in concepts if not (self.concepts[e].types & wanted)]
 
         if concepts:
@@ -216,7 +219,7 @@ class Answerer:
                 own = [f for f in ranked if f.subject in concepts and f not in chosen]  # what the thing itself is
                 return chosen + own[:4], sparql
 
-        if len(modalities) >= 2 and (not list_rels or {"comparison", "combination", "advantage"} & set(intents)):
+        if len(modalities) >= 2 and "comparison" in intents:
             chosen, sparql = comparisons(self.store, modalities, modalities)
             if chosen:
                 return self._with_comparison_context(chosen, modalities, relations, scores), sparql
@@ -226,17 +229,21 @@ class Answerer:
             pool, sparql = facts_about(self.store, targets, ALL_RELATIONS)
             if not modalities:
                 pool += self._closest_facts(scores)[0]
+            below = facts_below(self.store, modalities)[0] if modalities else []
             return self._choose(self._rank(pool, scores, relations), strong, weak,
-                                strict=bool(modalities) and self._strict(detected.strong)), sparql
+                                strict=bool(modalities) and self._strict(detected.strong),
+                                wider=self._rank(below, scores, relations, penalty=BELOW_PENALTY)), sparql
         pool, sparql = self._closest_facts(scores)
         return self._choose(self._rank(pool, scores, relations), strong, weak, strict=False), sparql
 
-    def _choose(self, ranked: list[FactHit], strong: list[str], weak: list[str], strict: bool) -> list[FactHit]:
+    def _choose(self, ranked: list[FactHit], strong: list[str], weak: list[list[str]], strict: bool,
+                wider: list[FactHit] = ()) -> list[FactHit]:
         """All facts of the kinds a list question asks for, else the few closest in meaning.
 
         A kind the question names outright (strong) is answered whenever the pool holds it; a kind it only
         suggests (weak) only when its facts are about as close in meaning as the best fact.
-        strict: no fact of a kind named outright means the sources do not say."""
+        strict: no fact of a kind named outright means the sources do not say.
+        wider: facts of the subclasses of what was named, considered only when picking by meaning."""
         ranked = _dedupe(ranked)
         if not ranked:
             return []
@@ -244,24 +251,32 @@ class Answerer:
         rel_best: dict[str, float] = {}
         for f in ranked:
             rel_best.setdefault(local_name(f.predicate), f.score)
-        list_rels = strong + weak
-        primary = [r for r in strong if r in rel_best] + \
-                  [r for r in weak if r in rel_best and rel_best[r] >= best - LIST_MARGIN]
+        primary = [r for r in strong if r in rel_best]
+        for group in weak:
+            if max((rel_best.get(r, -1.0) for r in group), default=-1.0) >= best - LIST_MARGIN:
+                primary += [r for r in group if r in rel_best and r not in primary]
         if primary:
-            chosen = [f for f in ranked if local_name(f.predicate) in primary]
+            chosen = self._own_first([f for f in ranked if local_name(f.predicate) in primary])
             if any(r in strong for r in primary):
                 return self._order(chosen, primary)
             close = [f for f in ranked if local_name(f.predicate) not in primary and f.score >= best - CLOSE_MARGIN]
             return self._order(chosen, primary) + close[:3]
         if strict and strong and not any(r in rel_best for r in strong):
             return []
-        return self._cut(ranked)
+        return self._cut(sorted(_dedupe(ranked + list(wider)), key=lambda f: -f.score))
+
+    @staticmethod
+    def _own_first(facts: list[FactHit]) -> list[FactHit]:
+        """How-to facts stated for the modality itself replace the general ones it inherits."""
+        own = {local_name(f.predicate) for f in facts if f.subject == f.target}
+        return [f for f in facts if f.subject == f.target or local_name(f.predicate) not in (own & OWN_FIRST)]
 
     def _focus_modalities(self, modalities: list[str]) -> list[str]:
         """A combination (TACE + RFA) named outright, or through all its parts, is the subject; the parts are not."""
         named = set(modalities)
         for combo, parts in self.combination_parts.items():
-            if len(named) >= 2 and parts and parts <= named and combo not in named:
+            covered = all(p in named or self.ancestors.get(p, set()) & named for p in parts)
+            if len(named) >= 2 and parts and covered and combo not in named:
                 modalities = modalities + [combo]
         parts = set()
         for m in modalities:
@@ -323,11 +338,12 @@ class Answerer:
         i = bisect.bisect_right(starts, offset) - 1
         return document, starts[i] if i >= 0 else 0
 
-    def _rank(self, facts: list[FactHit], scores: np.ndarray, relations: list[str] = ()) -> list[FactHit]:
+    def _rank(self, facts: list[FactHit], scores: np.ndarray, relations: list[str] = (),
+              penalty: float = 0.0) -> list[FactHit]:
         """Order by meaning (cosine of question and statement), nudged towards the relations asked for."""
         for f in facts:
             row = self._fact_rows.get(f.iri)
-            f.score = (float(scores[row]) if row is not None else 0.0) + \
+            f.score = (float(scores[row]) if row is not None else 0.0) - penalty + \
                 (RELATION_BONUS if local_name(f.predicate) in relations else 0.0)
         return sorted(facts, key=lambda f: -f.score)
 

@@ -70,7 +70,7 @@ INTENTS: dict[str, tuple[list[str], list[str], list[str]]] = {
     "procedure": (
         [r"\bhow (is|are|do|does|should|to)\b.*\b(perform|performed|done|carried out|conducted|delivered|administered)\b",
          r"\bprocedures?\b", r"\bsteps?\b", r"\bwhat happens (during|in)\b", r"\bwalk me through", r"\bhow to (do|perform)\b"],
-        [], ["hasProcedureStep"]),
+        [], ["hasProcedureStep", "hasTechnicalRequirement"]),
     "technique": (
         [], [r"\btechni(que|cal)", r"\bmethod of\b", r"\bhow to\b", r"\bmarg[ia]ns?\b", r"\bhow (wide|far|large|big|deep|close)\b",
              r"\bmanag(e|ed|ement)\b", r"\bshould\b.*\b(be|first)\b", r"\bprevent", r"\bavoid", r"\brequire", r"\bdistance\b",
@@ -93,7 +93,7 @@ INTENTS: dict[str, tuple[list[str], list[str], list[str]]] = {
          r"\bagainst\b"],
         ["hasComparison"]),
     "combination": (
-        [r"\bcombin", r"\bdual\b"], [r"\btogether\b", r"\bplus\b", r"\badd(ing|ed)?\b", r"\balongside", r"\bjointly",
+        [], [r"\bcombin", r"\bdual\b", r"\btogether\b", r"\bplus\b", r"\badd(ing|ed)?\b", r"\balongside", r"\bjointly",
                                       r"\bsequential"],
         ["combinedWith"]),
     "definition": (

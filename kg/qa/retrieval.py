@@ -71,3 +71,9 @@ def facts_by_iri(store: GraphStore, facts: list[str]) -> tuple[list[FactHit], st
 
 def is_subclass(store: GraphStore, sub: str, sup: str) -> bool:
     return store.ask(bind(template("is_subclass"), sub=[sub], super=[sup]))
+
+
+def facts_below(store: GraphStore, targets: list[str]) -> tuple[list[FactHit], str]:
+    """Facts stated for subclasses of the targets."""
+    query = bind(template("facts_below"), target=targets)
+    return _collect(store.select(query)), query
