@@ -32,7 +32,8 @@ RELATION_BONUS = 0.06
 LIST_MARGIN = 0.12   # a list relation answers when its best fact is this close to the best fact overall
 CLOSE_MARGIN = 0.03
 BELOW_PENALTY = 0.02  # facts of a subclass (MWA for "ablation") rank a little below the class's own
-OWN_FIRST = {"hasProcedureStep", "hasTechnicalRequirement"}  # facts of other kinds that nearly tie with the best are kept beside a list
+OWN_FIRST = {"hasProcedureStep", "hasTechnicalRequirement"}
+LEXICAL_WEIGHT = 0.15  # share of the question's own content words found in a fact's statement or quotes  # facts of other kinds that nearly tie with the best are kept beside a list
 LIST_INTENTS = {"indication", "contraindication", "absolute_contraindication", "relative_contraindication", "drug",
                 "embolic_agent", "guidance", "route", "adverse_effect", "limitation", "mechanism", "subtypes",
                 "follow_up", "response", "prognostic", "procedure", "definition", "rationale"}
@@ -57,6 +58,13 @@ RELATION_LABELS = {
     "hasFinding": "findings", "hasPrognosticFactor": "factors affecting efficacy", "treats": "diseases treated",
 }
 ALL_RELATIONS = list(RELATION_LABELS)
+
+
+@dataclass
+class _Query:
+    """What ranking needs of one question: its cosine to every indexed item, and its own content words."""
+    cosine: np.ndarray
+    words: set[str]
 
 
 @dataclass
@@ -101,6 +109,7 @@ class Answerer:
         texts: dict[str, list[str]] = {}
         for r in self.store.select(template("fact_texts")):
             texts.setdefault(r["fact"], []).append(r["text"])
+        self.fact_words = {f: _content_words(" ".join(t)) for f, t in texts.items()}
         return {f: {m.iri for m in self.labels.mentions(" | ".join(t))} for f, t in texts.items()}
 
     def _load_concepts(self) -> dict[str, Concept]:
@@ -146,7 +155,8 @@ class Answerer:
         detected = qi.detect_intents(q)
         intents = detected.all
         relations = qi.relations_for(intents)
-        facts, sparql = self._select_facts(q, entities, detected, relations, scores)
+        ctx = _Query(scores, _content_words(q) - self._label_words(mentions))
+        facts, sparql = self._select_facts(q, entities, detected, relations, ctx)
         quantity = qi.quantity_asked(q)
         if facts and quantity and not any(qi.quantity_given(quantity, e.quote) for f in facts for e in f.evidence):
             facts = []
@@ -183,6 +193,10 @@ class Answerer:
                 seen.append(m.iri)
         return seen
 
+    def _label_words(self, mentions: list[Mention]) -> set[str]:
+        """Words of the entity names: every candidate fact shares them, so they tell nothing apart."""
+        return set().union(*(_content_words(m.label) for m in mentions)) if mentions else set()
+
     def _gibberish(self, q: str) -> bool:
         words = re.findall(r"[A-Za-z]+", q.lower())
         if not words:
@@ -207,11 +221,19 @@ class Answerer:
             wanted = {RANGES.get(r) for r in relations} | CONDITION_TYPES
             concepts = [e for e in concepts if not (self.concepts[e].types & wanted)]
 
+        boost: list[str] = []
         if concepts:
             pool, sparql = facts_mentioning(self.store, concepts)
+            named = [f for f, cs in self.fact_mentions.items() if set(concepts) & cs]
+            pool += facts_by_iri(self.store, named)[0] if named else []
             if modalities:
                 lineage = self._lineage(modalities)
                 pool = [f for f in pool if f.subject in lineage or f.object in lineage or f.subject in concepts] or pool
+            kinds = {local_name(f.predicate) for f in pool if f.subject not in concepts}
+            if modalities and strong and "definition" not in detected.strong and not kinds & set(strong):
+                # "how often is CT repeated after TACE", where no follow-up fact names CT: the modality and the
+                # kind asked lead, and CT only ranks
+                boost, pool = concepts, []
             if pool:
                 pool += self._context_facts(pool, modalities or [f.subject for f in pool])
                 ranked = self._rank(pool, scores, relations)
@@ -230,8 +252,8 @@ class Answerer:
             if not modalities:
                 pool += self._closest_facts(scores)[0]
             below = facts_below(self.store, modalities)[0] if modalities else []
-            return self._choose(self._rank(pool, scores, relations), strong, weak,
-                                strict=bool(modalities) and self._strict(detected.strong),
+            ranked = self._rank(pool, scores, relations, boost=boost)
+            return self._choose(ranked, strong, weak, strict=bool(modalities) and self._strict(detected.strong),
                                 wider=self._rank(below, scores, relations, penalty=BELOW_PENALTY)), sparql
         pool, sparql = self._closest_facts(scores)
         return self._choose(self._rank(pool, scores, relations), strong, weak, strict=False), sparql
@@ -262,7 +284,8 @@ class Answerer:
             close = [f for f in ranked if local_name(f.predicate) not in primary and f.score >= best - CLOSE_MARGIN]
             return self._order(chosen, primary) + close[:3]
         if strict and strong and not any(r in rel_best for r in strong):
-            return []
+            below = [f for f in wider if local_name(f.predicate) in strong]
+            return self._order(below, strong) if below else []
         return self._cut(sorted(_dedupe(ranked + list(wider)), key=lambda f: -f.score))
 
     @staticmethod
@@ -339,12 +362,19 @@ class Answerer:
         return document, starts[i] if i >= 0 else 0
 
     def _rank(self, facts: list[FactHit], scores: np.ndarray, relations: list[str] = (),
-              penalty: float = 0.0) -> list[FactHit]:
-        """Order by meaning (cosine of question and statement), nudged towards the relations asked for."""
+              penalty: float = 0.0, boost: list[str] = ()) -> list[FactHit]:
+        """Order by meaning (cosine of question and statement), nudged towards the relations asked for, the
+        concepts named in passing, and the question's own words found in the quote."""
+        words = scores.words
         for f in facts:
             row = self._fact_rows.get(f.iri)
-            f.score = (float(scores[row]) if row is not None else 0.0) - penalty + \
-                (RELATION_BONUS if local_name(f.predicate) in relations else 0.0)
+            f.score = (float(scores.cosine[row]) if row is not None else 0.0) - penalty
+            if local_name(f.predicate) in relations:
+                f.score += RELATION_BONUS
+            if boost and set(boost) & (self.fact_mentions.get(f.iri, set()) | {f.subject, f.object}):
+                f.score += RELATION_BONUS
+            if words:
+                f.score += LEXICAL_WEIGHT * len(words & self.fact_words.get(f.iri, set())) / len(words)
         return sorted(facts, key=lambda f: -f.score)
 
     @staticmethod
@@ -363,9 +393,9 @@ class Answerer:
         best = facts[0].score
         return [f for f in facts if f.score >= max(floor, best - margin)][:limit]
 
-    def _closest_facts(self, scores: np.ndarray, n: int = 20) -> tuple[list[FactHit], str]:
+    def _closest_facts(self, scores: "_Query", n: int = 20) -> tuple[list[FactHit], str]:
         """No entity named: the facts closest in meaning to the question."""
-        rows = sorted(self._fact_rows.items(), key=lambda kv: -scores[kv[1]])[:n]
+        rows = sorted(self._fact_rows.items(), key=lambda kv: -scores.cosine[kv[1]])[:n]
         return facts_by_iri(self.store, [iri for iri, _ in rows])
 
     # ------------------------------------------------------------------------------------------ composition
@@ -481,6 +511,17 @@ _KINDS = ["indication", "contraindication", "relative contraindication", "absolu
           "definition", "recommendation", "finding", "factor", "treatment", "therapy", "modality", "method", "tumor",
           "tumour", "lesion", "patient", "cancer", "chemotherapy"]
 GENERIC_WORDS = set(_KINDS) | {k + "s" for k in _KINDS}
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ies", "es", "s", "ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def _content_words(text: str) -> set[str]:
+    return {_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 2}
 
 
 def _vocabulary(index: VectorIndex) -> set[str]:
