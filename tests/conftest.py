@@ -1,7 +1,13 @@
 """Shared fixtures: the real graph, built once per test session into a temporary directory."""
 import shutil
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from kg.build import build
@@ -29,3 +35,49 @@ def mini_ontology(tmp_path):
 
 def settings_for(onto: Path, tmp_path: Path) -> Settings:
     return Settings(ontology_dir=onto, build_dir=tmp_path / "build")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_server(build_dir: Path, **settings):
+    """The real app under uvicorn in a subprocess on a free loopback port; yields its base URL."""
+    port = free_port()
+    extra = "".join(f", {k}={v!r}" for k, v in settings.items())
+    code = ("import uvicorn; from pathlib import Path; from api.app import create_app; from kg.config import Settings; "
+            f"uvicorn.run(create_app(Settings(build_dir=Path({str(build_dir)!r}){extra})), "
+            f"host='127.0.0.1', port={port}, log_level='warning')")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited with {proc.returncode}:\n{proc.stdout.read().decode(errors='replace')}")
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("server did not answer /healthz within 300 s")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(built):
+    """One real server over the real graph, default settings, shared by the API and page tests."""
+    settings, _ = built
+    with running_server(settings.build_dir) as base:
+        yield base

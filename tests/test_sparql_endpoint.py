@@ -5,8 +5,6 @@ content negotiation, the guard (no update, no SERVICE, no graph from outside: pr
 that no connection is made), the time limit and the result cap.
 """
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -14,7 +12,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kg.config import ROOT
+
+from .conftest import running_server
 
 TIMEOUT_S, MAX_RESULTS = 2, 50
 G = "https://w3id.org/hcc-kg/graph/"
@@ -33,42 +32,12 @@ OX_GRAPH = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.RdfF
             "application/ld+json": ox.RdfFormat.JSON_LD}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(built):
     """The real app under uvicorn, with a 2 s query time limit and a 50-row result cap."""
     settings, _ = built
-    port = free_port()
-    code = ("import uvicorn; from pathlib import Path; from api.app import create_app; from kg.config import Settings; "
-            f"uvicorn.run(create_app(Settings(build_dir=Path({str(settings.build_dir)!r}), "
-            f"sparql_timeout_s={TIMEOUT_S}, sparql_max_results={MAX_RESULTS})), "
-            f"host='127.0.0.1', port={port}, log_level='warning')")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}:\n{proc.stdout.read().decode(errors='replace')}")
-        try:
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("server did not answer /healthz")
-        time.sleep(0.3)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_server(settings.build_dir, sparql_timeout_s=TIMEOUT_S, sparql_max_results=MAX_RESULTS) as base:
+        yield base
 
 
 @pytest.fixture
