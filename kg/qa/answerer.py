@@ -33,6 +33,8 @@ LIST_MARGIN = 0.12   # a list relation answers when its best fact is this close 
 CLOSE_MARGIN = 0.03
 BELOW_PENALTY = 0.02  # facts of a subclass (MWA for "ablation") rank a little below the class's own
 OWN_FIRST = {"hasProcedureStep", "hasTechnicalRequirement"}
+QUANTITY_WORDS = {"rate", "percent", "percentage", "long", "much", "many", "dose", "dosage", "temperature", "degree",
+                  "duration", "time", "number", "level", "amount", "value", "often", "cost", "price"}
 LEXICAL_WEIGHT = 0.15  # share of the question's own content words found in a fact's statement or quotes  # facts of other kinds that nearly tie with the best are kept beside a list
 LIST_INTENTS = {"indication", "contraindication", "absolute_contraindication", "relative_contraindication", "drug",
                 "embolic_agent", "guidance", "route", "adverse_effect", "limitation", "mechanism", "subtypes",
@@ -65,6 +67,7 @@ class _Query:
     """What ranking needs of one question: its cosine to every indexed item, and its own content words."""
     cosine: np.ndarray
     words: set[str]
+    seen: dict = field(default_factory=dict)  # every candidate fact ranked so far, by IRI
 
 
 @dataclass
@@ -158,8 +161,12 @@ class Answerer:
         ctx = _Query(scores, _content_words(q) - self._label_words(mentions))
         facts, sparql = self._select_facts(q, entities, detected, relations, ctx)
         quantity = qi.quantity_asked(q)
-        if facts and quantity and not any(qi.quantity_given(quantity, e.quote) for f in facts for e in f.evidence):
-            facts = []
+        if quantity and not any(qi.quantity_given(quantity, e.quote) for f in facts for e in f.evidence):
+            # "how long do side effects last": only facts that state a duration can answer
+            topic = ctx.words - QUANTITY_WORDS
+            giving = [f for f in ctx.seen.values() if any(qi.quantity_given(quantity, e.quote) for e in f.evidence)
+                      and topic & self.fact_words.get(f.iri, set())]
+            facts = self._cut(sorted(giving, key=lambda f: -f.score), floor=0.35, limit=4)
         if not facts:
             what = qi.QUANTITIES and quantity
             reason = "not_in_sources" if (entities or best_passage >= OFF_TOPIC_BELOW) else "out_of_scope"
@@ -216,10 +223,8 @@ class Answerer:
         if "definition" in detected.strong and modalities and not (set(intents) & LIST_INTENTS - {"definition"}):
             strong += ["hasMechanism", "hasProcedureStep"]  # "what is X": what it is, how it works, how it is done
         if modalities:
-            # "which drugs does TACE use" names the category asked for, and "for multiple lesions, should
-            # ablation..." names a patient condition: context for the modality, not the thing asked about
-            wanted = {RANGES.get(r) for r in relations} | CONDITION_TYPES
-            concepts = [e for e in concepts if not (self.concepts[e].types & wanted)]
+            # "for multiple lesions, should ablation...": a patient condition is context, not the thing asked about
+            concepts = [e for e in concepts if not (self.concepts[e].types & CONDITION_TYPES)]
 
         boost: list[str] = []
         if concepts:
@@ -367,6 +372,7 @@ class Answerer:
         concepts named in passing, and the question's own words found in the quote."""
         words = scores.words
         for f in facts:
+            scores.seen.setdefault(f.iri, f)
             row = self._fact_rows.get(f.iri)
             f.score = (float(scores.cosine[row]) if row is not None else 0.0) - penalty
             if local_name(f.predicate) in relations:
