@@ -41,6 +41,7 @@ LIST_INTENTS = {"indication", "contraindication", "absolute_contraindication", "
                 "follow_up", "response", "prognostic", "procedure", "definition", "rationale"}
 GENERIC = {str(HCC.HCC), str(HCC.MetastaticLiverCancer)}
 CONDITION_TYPES = {"Indication", "Contraindication"}
+SINGLE_WORD_TYPES = {"Drug", "EmbolicAgent", "ImagingModality", "ApproachRoute", "AdverseEffect", "Disease"}
 
 RANGES = {"hasIndication": "Indication", "hasContraindication": "Contraindication",
           "hasRelativeContraindication": "Contraindication", "hasMechanism": "Mechanism",
@@ -86,7 +87,7 @@ class Answerer:
         labels = []
         for c in self.concepts.values():
             for text in [c.label, *c.alts]:
-                labels += [(c.iri, v) for v in _label_variants(text)]
+                labels += [(c.iri, v) for v in _label_variants(text) if self._linkable(c, v)]
         self.labels = LabelIndex(labels)
         self.known_words = {v.lower() for _, v in labels}
         self._fact_rows = {it.iri: i for i, it in enumerate(index.items) if it.kind == "fact"}
@@ -114,6 +115,14 @@ class Answerer:
             texts.setdefault(r["fact"], []).append(r["text"])
         self.fact_words = {f: _content_words(" ".join(t)) for f, t in texts.items()}
         return {f: {m.iri for m in self.labels.mentions(" | ".join(t))} for f, t in texts.items()}
+
+    @staticmethod
+    def _linkable(c: "Concept", label: str) -> bool:
+        """One ordinary word ("safe", "fever") names a thing only for concrete kinds: an advantage called "safe"
+        would otherwise capture every question about safety."""
+        if " " in label.strip() or c.is_modality or label.isupper():
+            return True
+        return bool(c.types & SINGLE_WORD_TYPES)
 
     def _load_concepts(self) -> dict[str, Concept]:
         out: dict[str, Concept] = {}
@@ -150,7 +159,7 @@ class Answerer:
         if not entities and best_passage < OFF_TOPIC_BELOW:
             return self._abstain(base, "out_of_scope", "This question is outside what the sources cover: the "
                                  "interventional treatment of primary liver cancer.")
-        unknown = qi.unknown_drug_names(q, self.known_words)
+        unknown = qi.unknown_drug_names(q, self.known_words) + qi.unknown_drug_classes(q, self.vocabulary)
         if unknown:
             return self._abstain(base, "not_in_sources", f"The sources do not mention {', '.join(unknown)}.",
                                  entities=entities)
@@ -257,6 +266,9 @@ class Answerer:
             if not modalities:
                 pool += self._closest_facts(scores)[0]
             below = facts_below(self.store, modalities)[0] if modalities else []
+            containing = [c for c, parts in self.combination_parts.items() if parts & set(modalities)]
+            if containing:  # "after microwave ablation...": what combinations built on MWA say
+                below += facts_about(self.store, containing, ALL_RELATIONS)[0]
             ranked = self._rank(pool, scores, relations, boost=boost)
             return self._choose(ranked, strong, weak, strict=bool(modalities) and self._strict(detected.strong),
                                 wider=self._rank(below, scores, relations, penalty=BELOW_PENALTY)), sparql

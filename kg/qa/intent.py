@@ -225,3 +225,15 @@ def mentions_liver(question: str) -> bool:
 
 def unknown_drug_names(question: str, known_labels: set[str]) -> list[str]:
     return [w for w in (m.group(0) for m in _DRUG_LIKE.finditer(question)) if w.lower() not in known_labels]
+
+
+_DRUG_CLASSES = re.compile(r"\b(antivirals?|antibiotics?|analgesics?|painkillers?|opioids?|anticoagulants?|antiemetics?|"
+                           r"steroids?|corticosteroids?|vitamins?|supplements?|immunosuppressants?|statins?|vaccines?|"
+                           r"checkpoint inhibitors?|tyrosine kinase inhibitors?|hormones?|insulin|antacids?|laxatives?|"
+                           r"diuretics?|beta[- ]blockers?|nsaids?)\b", re.IGNORECASE)
+
+
+def unknown_drug_classes(question: str, vocabulary: set[str]) -> list[str]:
+    """Kinds of drug the question asks about that the sources never mention (antivirals, painkillers...)."""
+    return [m.group(0) for m in _DRUG_CLASSES.finditer(question)
+            if not all(w in vocabulary for w in m.group(0).lower().split())]
