@@ -27,6 +27,7 @@ OFF_TOPIC_BELOW = 0.30
 SEMANTIC_FLOOR = 0.42
 SEMANTIC_MARGIN = 0.10
 SEMANTIC_MAX = 6
+RELATIVE_MARGIN = 0.12
 MAX_COMPARISON_FACTS = 12
 RELATION_BONUS = 0.06
 LIST_MARGIN = 0.12   # a list relation answers when its best fact is this close to the best fact overall
@@ -409,6 +410,7 @@ class Answerer:
         if not facts or facts[0].score < floor:
             return []
         best = facts[0].score
+        margin = max(margin, RELATIVE_MARGIN * best)  # a strong best match leaves room for its neighbours
         return [f for f in facts if f.score >= max(floor, best - margin)][:limit]
 
     def _closest_facts(self, scores: "_Query", n: int = 20) -> tuple[list[FactHit], str]:
