@@ -168,7 +168,7 @@ class Answerer:
         detected = qi.detect_intents(q)
         intents = detected.all
         relations = qi.relations_for(intents)
-        ctx = _Query(scores, _content_words(q) - self._label_words(mentions))
+        ctx = _Query(scores, _content_words(q) - self._label_words(entities))
         facts, sparql = self._select_facts(q, entities, detected, relations, ctx)
         quantity = qi.quantity_asked(q)
         if quantity and not any(qi.quantity_given(quantity, e.quote) for f in facts for e in f.evidence):
@@ -210,9 +210,14 @@ class Answerer:
                 seen.append(m.iri)
         return seen
 
-    def _label_words(self, mentions: list[Mention]) -> set[str]:
-        """Words of the entity names: every candidate fact shares them, so they tell nothing apart."""
-        return set().union(*(_content_words(m.label) for m in mentions)) if mentions else set()
+    def _label_words(self, entities: list[str]) -> set[str]:
+        """Words of the entities' names: every candidate fact shares them, so they tell nothing apart."""
+        words: set[str] = set()
+        for e in entities:
+            c = self.concepts[e]
+            for label in [c.label, *c.alts]:
+                words |= _content_words(label)
+        return words
 
     def _gibberish(self, q: str) -> bool:
         words = re.findall(r"[A-Za-z]+", q.lower())

@@ -82,8 +82,9 @@ INTENTS: dict[str, tuple[list[str], list[str], list[str]]] = {
          r"\bmonitor(ing)?\b.*\bafter"],
         ["hasFollowUp"]),
     "response": (
-        [r"\bresponse", r"\b(CR|ICR)\b", r"\bcomplete (ablation|necrosis)"],
-        [r"\bevaluat", r"\bassess(ed|ment)?\b.*\b(efficacy|result|response|effect)", r"\bresidual", r"\bincomplete",
+        [r"\bresponse", r"\b(CR|ICR)\b", r"\bcomplete (ablation|necrosis)", r"\b(efficacy|effect|result)\b.*\bevaluat",
+         r"\bevaluat\w*\b.*\b(efficacy|effect|result)"],
+        [r"\bevaluat", r"\bfail(ed|ure|s)?\b", r"\bregarded as\b", r"\bassess(ed|ment)?\b.*\b(efficacy|result|response|effect)", r"\bresidual", r"\bincomplete",
          r"\bhow do (we|you|i|doctors) know\b", r"\bworked\b", r"\bjudg"],
         ["evaluatedBy", "hasResponseCategory"]),
     "comparison": (
