@@ -98,7 +98,7 @@ INTENTS: dict[str, tuple[list[str], list[str], list[str]]] = {
                                       r"\bsequential"],
         ["combinedWith"]),
     "definition": (
-        [r"^\s*(what|who) (is|are|was|were)\b(?!.*\b(used|done|given|for|causes?|effects?|risks?|advantages?|limitations?|indications?|contra\w*|mechanism|drugs?|agents?|difference)\b)",
+        [r"^\s*(what|who) (is|are|was|were)\b(?!.*\b(used|done|given|causes?|effects?|risks?|advantages?|limitations?|indications?|contra\w*|mechanism|drugs?|agents?|difference)\b)",
          r"\bdefin", r"\bwhat does\b.*\bmean", r"\bwhat is meant", r"\bmeaning of\b"],
         [r"\bexplain\b", r"\btell me (about|what)", r"\bdescribe\b", r"\boverview", r"\brelated to\b", r"\brelationship\b"],
         ["hasDefinition"]),
