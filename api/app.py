@@ -11,6 +11,8 @@ from kg.config import Settings
 
 from . import errors
 from .routes import ask, health, search, sparql
+from .routes import assess
+from .routes import pages
 
 log = logging.getLogger("hcc_kg.api")
 
@@ -37,6 +39,7 @@ def load_resources(app: FastAPI, settings: Settings):
     app.state.embedder = SentenceTransformerEmbedder(settings.embedding_model)
     app.state.answerer = Answerer(app.state.store, app.state.index, app.state.embedder)
     app.state.sparql = sparql.start_service(settings)
+    app.state.assessor = assess.load_assessor(app.state.store)
     log.info("loaded graph %s (%d quads) in %.2f s", app.state.graph_version, len(app.state.store),
              time.perf_counter() - t0)
 
@@ -63,4 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sparql.router)
     app.include_router(search.router)
     app.include_router(ask.router)
+    app.include_router(assess.router)
+    app.include_router(pages.router)
     return app

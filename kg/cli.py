@@ -2,6 +2,7 @@
 import argparse
 import json
 import logging
+import re
 from dataclasses import replace
 import sys
 from pathlib import Path
@@ -89,6 +90,73 @@ def cmd_sparql(args) -> int:
     return 0
 
 
+def cmd_assess(args) -> int:
+    """Evaluate a case against every modality's criteria: a verdict table with the rules and quotes behind it."""
+    from .assess import Assessor, describe, findings_from_text
+    from .store import EmbeddedGraphStore
+
+    assessor = Assessor.from_store(EmbeddedGraphStore.from_build(_settings(args).build_dir))
+    if args.parameters:
+        for prm in assessor.parameters.values():
+            allowed = f" {{{', '.join(prm.allowed)}}}" if prm.allowed else ""
+            print(f"--{prm.key.replace('_', '-'):34} {prm.datatype}{allowed}: {prm.label}")
+        return 0
+    findings = findings_from_text(args.text) if args.text else {}
+    findings.update(_findings_from_flags(assessor, args.findings))
+    wanted = [m.iri for m in assessor.modalities if not args.modality or
+              {m.iri.rsplit("/", 1)[-1].lower(), m.label.lower()} & {x.lower() for x in args.modality}]
+    result = assessor.assess(findings, modalities=wanted)
+    if args.json:
+        print(json.dumps(result, indent=1, ensure_ascii=False))
+        return 0
+    print("findings: " + (", ".join(f"{k}={v}" for k, v in result["findings"].items()) or "(none)") + "\n")
+    sources: list = []
+    for entry in result["modalities"]:
+        print(f"{entry['modality']['label'][:50]:50} {entry['verdict'].upper()}")
+        for rule in (r for r in entry["rules"] if r["outcome"] == "met"):
+            refs = "".join(f"[{_cite(sources, ev)}]" for ev in rule["evidence"])
+            print(f"    {rule['effect'].replace('_', ' ')}: {rule['concept']['label']} {refs}")
+        if entry["missing"]:
+            print(f"    missing: {', '.join(entry['missing'])}")
+    for s in result["suggestions"]:
+        refs = "".join(f"[{_cite(sources, ev)}]" for f in s["facts"] for ev in f["evidence"])
+        cond = f" (if {', '.join(s['missing'])})" if s["missing"] else ""
+        print(f"\nsuggestion{cond}: {s['recommendation']['label']} {refs}")
+    if args.explain:
+        print("\n" + "\n\n".join(describe(e) for e in result["modalities"]))
+    print("\nSources:")
+    for i, ev in enumerate(sources, start=1):
+        print(f"  [{i}] {ev['document']} [{ev['start']}:{ev['end']}] \"{ev['quote']}\"")
+    return 0
+
+
+def _cite(sources: list, evidence: dict) -> int:
+    if evidence not in sources:
+        sources.append(evidence)
+    return sources.index(evidence) + 1
+
+
+def _findings_from_flags(assessor, tokens: list[str]) -> dict:
+    """One flag per graph parameter (--child-pugh B, --portal-collaterals / --no-portal-collaterals), plus the
+    key without its unit (--leukocytes) and the short names --tumours and --max-diameter."""
+    parser = argparse.ArgumentParser(prog="hcc-kg assess", add_help=False)
+    short = {"tumor_count": ["--tumours", "--tumors"], "max_tumor_diameter_cm": ["--max-diameter", "--diameter"]}
+    for prm in assessor.parameters.values():
+        names = [f"--{prm.key.replace('_', '-')}"] + short.get(prm.key, [])
+        bare = re.sub(r"_(cm|mm|pct|months|1e9_per_l)$", "", prm.key)
+        names += [f"--{bare.replace('_', '-')}"] if bare != prm.key else []
+        if prm.datatype == "boolean":
+            parser.add_argument(*names, dest=prm.key, action=argparse.BooleanOptionalAction, help=prm.label)
+        else:
+            kind = {"integer": int, "decimal": float}.get(prm.datatype, str)
+            parser.add_argument(*names, dest=prm.key, type=kind, choices=prm.allowed or None, help=prm.label)
+    try:
+        parsed = parser.parse_args(tokens)
+    except SystemExit:
+        raise HccKgError("bad finding flags; `hcc-kg assess --parameters` lists them") from None
+    return {k: v for k, v in vars(parsed).items() if v is not None}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="hcc-kg", description=__doc__.splitlines()[0] + "\n\n"
                                      "Knowledge graph of the interventional treatment of hepatocellular carcinoma.",
@@ -121,7 +189,21 @@ def main(argv=None) -> int:
                         "default: csv for SELECT, turtle for graphs")
     p.set_defaults(func=cmd_sparql)
 
-    args = parser.parse_args(argv)
+    p = sub.add_parser("assess", help="evaluate a case against every modality's criteria, with citations",
+                       description="Findings are flags named after the graph's parameters, e.g. --child-pugh B "
+                                   "--tumours 2 --max-diameter 2.5 --no-extrahepatic-metastasis; "
+                                   "--parameters lists them all.")
+    p.add_argument("--text", help="a vignette to read findings from (flags override it)")
+    p.add_argument("--modality", action="append", help="only this modality (name or label; repeatable)")
+    p.add_argument("--parameters", action="store_true", help="list the finding flags and exit")
+    p.add_argument("--explain", action="store_true", help="add a paragraph per modality")
+    p.add_argument("--json", action="store_true", help="print the full JSON result")
+    p.set_defaults(func=cmd_assess)
+
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "assess":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.findings = extra
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -28,7 +28,9 @@ SEMANTIC_FLOOR = 0.42
 SEMANTIC_MARGIN = 0.10
 SEMANTIC_MAX = 6
 RELATIVE_MARGIN = 0.12
-MAX_COMPARISON_FACTS = 12
+MAX_COMPARISON_FACTS = 16
+COMPARISON_MARGIN = 0.15
+COMPARATIVE = ["hasAdvantage", "hasLimitation", "hasRecommendation", "hasOutcome", "hasMechanism", "combinedWith"]
 RELATION_BONUS = 0.06
 LIST_MARGIN = 0.12   # a list relation answers when its best fact is this close to the best fact overall
 CLOSE_MARGIN = 0.03
@@ -363,9 +365,13 @@ class Answerer:
         return out
 
     def _with_comparison_context(self, comps, modalities, relations, scores) -> list[FactHit]:
-        """A comparison's facts, plus facts stated in the same sentences or naming both modalities."""
+        """A comparison's facts, plus the comparative facts (advantages, limitations, recommendations...) of
+        either modality stated in the same or next sentence, naming both, or about as close in meaning."""
         sentences = {self._sentence_of(e.document, e.start) for f in comps for e in f.evidence}
-        pool, _ = facts_about(self.store, modalities, ALL_RELATIONS)
+        sentences |= {self._next_sentence(*key) for key in sentences}
+        comps = self._rank(comps, scores, relations)
+        floor = comps[0].score - COMPARISON_MARGIN if comps else 1.0
+        pool = self._rank(facts_about(self.store, modalities, COMPARATIVE)[0], scores, relations)
         seen = {f.iri for f in comps}
         extra = []
         for f in pool:
@@ -373,11 +379,10 @@ class Answerer:
                 continue
             same_sentence = any(self._sentence_of(e.document, e.start) in sentences for e in f.evidence)
             names_both = len(self.fact_mentions.get(f.iri, set()) & self._lineage(modalities)) >= 2
-            if same_sentence or names_both:
-                extra.append(f)
+            if same_sentence or names_both or f.score >= floor:
+                extra.append((not (same_sentence or names_both), -f.score, f))
                 seen.add(f.iri)
-        ranked = self._rank(comps + extra, scores, relations)
-        return ranked[:MAX_COMPARISON_FACTS]
+        return (comps + [f for *_, f in sorted(extra, key=lambda x: x[:2])])[:MAX_COMPARISON_FACTS]
 
     def _sentence_of(self, document: str, offset: int) -> tuple[str, int]:
         starts = self.sentence_starts.get(document, [])
@@ -546,7 +551,8 @@ def _stem(word: str) -> str:
 
 
 def _content_words(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 2}
+    return {_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())
+            if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
 
 
 def _vocabulary(index: VectorIndex) -> set[str]:
