@@ -139,7 +139,8 @@ def _cite(sources: list, evidence: dict) -> int:
 def _findings_from_flags(assessor, tokens: list[str]) -> dict:
     """One flag per graph parameter (--child-pugh B, --portal-collaterals / --no-portal-collaterals), plus the
     key without its unit (--leukocytes) and the short names --tumours and --max-diameter."""
-    parser = argparse.ArgumentParser(prog="hcc-kg assess", add_help=False)
+    parser = argparse.ArgumentParser(prog="hcc-kg assess", add_help=False,
+                                     usage="hcc-kg assess [--FINDING VALUE ...]; `hcc-kg assess --parameters` lists them")
     short = {"tumor_count": ["--tumours", "--tumors"], "max_tumor_diameter_cm": ["--max-diameter", "--diameter"]}
     for prm in assessor.parameters.values():
         names = [f"--{prm.key.replace('_', '-')}"] + short.get(prm.key, [])

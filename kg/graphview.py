@@ -27,8 +27,8 @@ SUBCLASS_RELATION = "subClassOf"
 RING_BASE = 260.0
 RING_STEP = 70.0
 MIN_GAP = 80.0  # the arc length wanted between two nodes on the same ring
-PETALS = (45.0, 22.0, 14.0)
-MIN_HALO = 150.0  # overview: room kept around each modality, so that names (drawn at screen size) do not collide  # overview: base radius, ring step, gap of the concepts around each modality
+PETALS = (45.0, 22.0, 14.0)  # overview: base radius, ring step, gap of the concepts around each modality
+MIN_HALO = 150.0  # overview: room kept around each modality, so that names (drawn at screen size) do not collide
 
 
 def load_graph(store: GraphStore) -> nx.MultiDiGraph:
@@ -114,7 +114,7 @@ def _place_around(centre: tuple[float, float], groups: list[tuple[str, list[str]
             r = base + (i % rings) * step
             pos[n] = (round(cx + r * math.cos(a), 1), round(cy + r * math.sin(a), 1))
         mid = angle + span / 2
-        away = outer + 70 + 60 * (len(captions) % 2)  # alternate distances, so neighbouring captions do not collide
+        away = outer + 70 + 50 * (len(captions) % 3)  # staggered, so neighbouring captions do not collide
         captions.append({"label": label, "count": len(members), "x": round(cx + away * math.cos(mid), 1),
                          "y": round(cy + away * math.sin(mid), 1)})
         angle += span

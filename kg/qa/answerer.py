@@ -28,6 +28,7 @@ SEMANTIC_FLOOR = 0.42
 SEMANTIC_MARGIN = 0.10
 SEMANTIC_MAX = 6
 RELATIVE_MARGIN = 0.12
+ABSTAIN_OPENING = "The sources do not answer this question."
 MAX_COMPARISON_FACTS = 16
 COMPARISON_MARGIN = 0.15
 COMPARATIVE = ["hasAdvantage", "hasLimitation", "hasRecommendation", "hasOutcome", "hasMechanism", "combinedWith"]
@@ -492,7 +493,7 @@ class Answerer:
         covered = "indications, contraindications, mechanisms, adverse effects, limitations, drugs, embolic agents, " \
                   "guidance, procedure, follow-up and comparisons of RFA, MWA, PEI, TACE/TAE/TAI, radioactive seeds " \
                   "and related treatments of liver cancer"
-        answer = f"{message} The graph covers the {covered}."
+        answer = f"{ABSTAIN_OPENING} {message} The graph covers the {covered}."
         return {**base, "answered": False, "reason": reason, "answer": answer,
                 "intent": intents[0] if intents else None, "intents": list(intents),
                 "entities": self._entity_json(list(entities)), "facts": [], "sparql": sparql}

@@ -1,0 +1,717 @@
+"""Patient eligibility: a case's findings evaluated against every modality's criteria in the graph, rule by rule.
+
+Rules are data. A rule is a fact `modality hasIndication | hasContraindication | hasRelativeContraindication concept`
+whose concept carries machine-readable criteria (hcc:hasCriterion: parameter, comparator, value(s), unit; all of a
+concept's criteria must hold). The rule set is read from the graph once (kg/queries/assess_*.rq: a modality's own
+facts, those of a class above it whose facts apply to subclasses, and for a combination therapy the
+contraindications of its parts) and evaluated here the same way for every modality, so adding a criterion to the
+curated facts changes verdicts with no code change.
+
+Evaluation is three-valued: a criterion is `met`, `not_met`, or `unknown` when the finding is absent; a rule is
+`not_met` if any criterion is, `met` if all are, `unknown` otherwise. A modality's verdict is the first that holds:
+
+  contraindicated             an (absolute) contraindication is met
+  relatively_contraindicated  a relative contraindication is met
+  indicated                   an indication is met that the source states without a qualifier
+  possible                    only indications are met that the source qualifies (the fact's hcc:note, which the
+                              ontology defines as "a qualifier or caveat the source attaches": palliative use,
+                              "sometimes", "depending on liver function"...)
+  undetermined                no indication is met: findings are missing, or the sources do not cover the case
+
+A contraindication whose finding is absent does not block an indication: it is listed under `missing`, the
+findings that could still change the verdict.
+
+Suggestions are the places where the sources order treatments (surgery first for <= 5 cm when tolerated,
+embolization before ablation, ablation abandoned after two incomplete ablations): facts of hcc:hasRecommendation
+or hcc:hasComparison whose concept has criteria. A suggestion `applies` when its criteria are met and is
+`conditional` when some are met and the rest unknown; it is left out when a criterion is not met. Each names the
+verdicts of the modalities it is stated for (the order stands even when one of them is contraindicated: "abandon
+ablation after two incomplete ablations").
+
+`findings_from_text` reads the findings a vignette states ("62-year-old, Child-Pugh C, single 3 cm tumour") so a
+question can be answered with the same evaluation.
+"""
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Iterable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from .errors import InputError
+from .qa.retrieval import template
+from .store import GraphStore, bind
+from .vocab import HCC, XSD
+
+EFFECTS = {str(HCC.hasContraindication): "contraindication",
+           str(HCC.hasRelativeContraindication): "relative_contraindication",
+           str(HCC.hasIndication): "indication"}
+SUGGESTION_RELATIONS = {str(HCC.hasRecommendation): "recommendation", str(HCC.hasComparison): "comparison"}
+# Relations a combination therapy takes over from the modalities it combines.
+PART_RELATIONS = [str(HCC.hasContraindication), str(HCC.hasRelativeContraindication)]
+VERDICTS = ("contraindicated", "relatively_contraindicated", "indicated", "possible", "undetermined")
+OUTCOME_ORDER = {"met": 0, "unknown": 1, "not_met": 2}
+EFFECT_ORDER = {"contraindication": 0, "relative_contraindication": 1, "indication": 2}
+_TYPES = {str(XSD.integer): "integer", str(XSD.decimal): "decimal", str(XSD.boolean): "boolean",
+          str(XSD.string): "string"}
+
+
+# ---------------------------------------------------------------------------------------------- the rule set
+
+@dataclass(frozen=True)
+class Parameter:
+    """A patient finding criteria can test; `key` is its /assess field name."""
+    key: str
+    iri: str
+    label: str
+    datatype: str  # integer | decimal | boolean | string
+    allowed: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def parse(self, lexical: str):
+        """A value as the graph writes it (a literal's lexical form) in this parameter's Python type."""
+        if self.datatype == "integer":
+            return int(lexical)
+        if self.datatype == "decimal":
+            return float(lexical)
+        if self.datatype == "boolean":
+            return lexical.strip().lower() in ("true", "1")
+        return lexical
+
+    @property
+    def python_type(self):
+        if self.allowed:
+            return Literal[self.allowed]
+        return {"integer": int, "decimal": float, "boolean": bool}.get(self.datatype, str)
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "label": self.label, "datatype": self.datatype, "allowed": list(self.allowed),
+                "minimum": self.minimum, "maximum": self.maximum}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    parameter: Parameter
+    comparator: str  # <, <=, >, >=, =, in
+    values: tuple
+    unit: str | None
+
+    def evaluate(self, findings: dict) -> str:
+        finding = findings.get(self.parameter.key)
+        if finding is None:
+            return "unknown"
+        c, v = self.comparator, self.values[0]
+        if c == "in":
+            ok = finding in self.values
+        elif c == "=":
+            ok = finding == v
+        else:
+            ok = {"<": finding < v, "<=": finding <= v, ">": finding > v, ">=": finding >= v}[c]
+        return "met" if ok else "not_met"
+
+    def as_dict(self, findings: dict) -> dict:
+        return {"parameter": self.parameter.key, "comparator": self.comparator,
+                "value": list(self.values) if self.comparator == "in" else self.values[0], "unit": self.unit,
+                "outcome": self.evaluate(findings), "finding": findings.get(self.parameter.key)}
+
+
+@dataclass
+class Evidence:
+    document: str
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass
+class Rule:
+    """One fact whose concept has criteria: an indication, a (relative) contraindication or a suggestion."""
+    fact: str
+    kind: str  # an effect of EFFECTS or a kind of SUGGESTION_RELATIONS
+    concept: str
+    concept_label: str
+    concept_note: str | None
+    holder: str  # the modality the source states the fact for
+    statement: str
+    note: str | None
+    criteria: tuple[Criterion, ...] = ()
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def evaluate(self, findings: dict) -> str:
+        outcomes = [c.evaluate(findings) for c in self.criteria]
+        if "not_met" in outcomes:
+            return "not_met"
+        return "unknown" if "unknown" in outcomes else "met"
+
+    @cached_property
+    def position(self) -> tuple:
+        """Where the source states it (first evidence), for listing rules in reading order; read after loading."""
+        return min(((e.document, e.start) for e in self.evidence), default=("", 0))
+
+
+@dataclass
+class Modality:
+    iri: str
+    label: str
+    parent: str | None
+    rules: list[Rule] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)  # concept IRIs of the suggestions that concern it
+
+
+@dataclass
+class Suggestion:
+    """A recommendation or comparison concept with criteria, and the facts (one per modality stating it)."""
+    concept: str
+    label: str
+    kind: str
+    criteria: tuple[Criterion, ...]
+    facts: list[Rule] = field(default_factory=list)
+
+    @cached_property
+    def position(self) -> tuple:
+        return min(f.position for f in self.facts)
+
+
+class Assessor:
+    """The rule set of one built graph, loaded once; `assess(findings)` evaluates a case against it."""
+
+    def __init__(self, parameters: dict[str, Parameter], modalities: list[Modality],
+                 suggestions: list[Suggestion], labels: dict[str, str]):
+        self.parameters = parameters
+        self.modalities = modalities
+        self.suggestions = suggestions
+        self._labels = labels
+        self._by_iri = {m.iri: m for m in modalities}
+
+    # ------------------------------------------------------------------------------------------ loading
+    @classmethod
+    def from_store(cls, store: GraphStore) -> "Assessor":
+        parameters = _load_parameters(store)
+        rows = store.select(bind(template("assess_rules"), p=list(EFFECTS) + list(SUGGESTION_RELATIONS),
+                                 partP=PART_RELATIONS))
+        criteria = _load_criteria(store, parameters, sorted({r["concept"] for r in rows}))
+        facts: dict[str, Rule] = {}
+        reach: dict[str, list[str]] = {}  # modality -> facts that hold for it
+        for r in rows:
+            rule = facts.get(r["fact"])
+            if rule is None:
+                kind = EFFECTS.get(r["p"]) or SUGGESTION_RELATIONS[r["p"]]
+                rule = facts[r["fact"]] = Rule(r["fact"], kind, r["concept"], r["conceptLabel"] or r["concept"],
+                                               r["conceptNote"], r["holder"], r["statement"], r["note"],
+                                               criteria[r["concept"]])
+            ev = Evidence(r["doc"], int(r["start"]), int(r["end"]), r["exact"])
+            if ev not in rule.evidence:
+                rule.evidence.append(ev)
+            if r["fact"] not in reach.setdefault(r["modality"], []):
+                reach[r["modality"]].append(r["fact"])
+        for rule in facts.values():
+            rule.evidence.sort(key=lambda e: (e.document, e.start))
+
+        ruled = [m for m, fs in reach.items() if any(facts[f].kind in EFFECT_ORDER for f in fs)]
+        labels, parents = _load_modalities(store, sorted(set(ruled) | {f.holder for f in facts.values()}))
+        modalities = {m: Modality(m, labels.get(m, m), parents.get(m)) for m in ruled}
+        suggestions: dict[str, Suggestion] = {}
+        for m, fs in reach.items():
+            for f in (facts[x] for x in fs):
+                if f.kind in EFFECT_ORDER:
+                    modalities[m].rules.append(f)
+                    continue
+                s = suggestions.setdefault(f.concept, Suggestion(f.concept, f.concept_label, f.kind, f.criteria))
+                if f not in s.facts:
+                    s.facts.append(f)
+                if m in modalities and f.concept not in modalities[m].suggestions:
+                    modalities[m].suggestions.append(f.concept)
+        for s in suggestions.values():
+            s.facts.sort(key=lambda f: f.position)
+        for m in modalities.values():
+            m.rules.sort(key=lambda r: (EFFECT_ORDER[r.kind], r.position, r.concept))
+        return cls(parameters, _tree_order(modalities, parents), sorted(suggestions.values(), key=lambda s: s.position),
+                   labels)
+
+    # ------------------------------------------------------------------------------------------ findings
+    @cached_property
+    def request_model(self) -> type[BaseModel]:
+        """A pydantic model of the findings, built from the graph's parameters: unknown fields are refused."""
+        fields = {p.key: (p.python_type | None, Field(default=None, description=p.label, ge=p.minimum, le=p.maximum))
+                  for p in self.parameters.values()}
+        return create_model("Findings", __config__=ConfigDict(extra="forbid"), **fields)
+
+    def validate(self, findings: dict) -> dict:
+        """The findings checked and typed (absent ones dropped); InputError names each bad field."""
+        try:
+            model = self.request_model.model_validate(findings)
+        except ValidationError as e:
+            raise InputError(validation_message(e)) from None
+        return model.model_dump(exclude_none=True)
+
+    # ------------------------------------------------------------------------------------------ evaluation
+    def assess(self, findings: dict, modalities: Iterable[str] | None = None) -> dict:
+        """The verdict for every modality with criteria (or only the given modality IRIs), rule by rule.
+
+        `findings` maps /assess field names to values; they are validated first (InputError when invalid).
+        """
+        findings = self.validate(findings)
+        wanted = set(modalities) if modalities is not None else None
+        if wanted is not None and not wanted <= set(self._by_iri):
+            unknown = sorted(wanted - set(self._by_iri))
+            raise InputError(f"no criteria in the graph for {', '.join(unknown)}; modalities with criteria: "
+                             + ", ".join(m.iri for m in self.modalities))
+        seen: dict[str, tuple[str, dict]] = {}  # fact -> (outcome, rule dict): a class's rules recur in its kinds
+        results = [self._assess_modality(m, findings, seen) for m in self.modalities]
+        verdicts = {r["modality"]["iri"]: r["verdict"] for r in results}
+        suggestions = self._suggestions(findings, verdicts)
+        shown = {s["recommendation"]["iri"] for s in suggestions}
+        for r, m in zip(results, self.modalities):
+            r["suggestions"] = [s for s in m.suggestions if s in shown]
+        if wanted is not None:
+            results = [r for r in results if r["modality"]["iri"] in wanted]
+            keep = {s for r in results for s in r["suggestions"]}
+            suggestions = [s for s in suggestions if s["recommendation"]["iri"] in keep]
+        return {"findings": findings, "modalities": results, "suggestions": suggestions}
+
+    def _assess_modality(self, m: Modality, findings: dict, seen: dict[str, tuple[str, dict]]) -> dict:
+        for rule in m.rules:
+            if rule.fact not in seen:
+                outcome = rule.evaluate(findings)
+                seen[rule.fact] = outcome, self._rule_dict(rule, outcome, findings)
+        outcomes = [(rule, seen[rule.fact][0]) for rule in m.rules]
+        met = {k: [r for r, o in outcomes if o == "met" and r.kind == k] for k in EFFECT_ORDER}
+        unknown = {k: [r for r, o in outcomes if o == "unknown" and r.kind == k] for k in EFFECT_ORDER}
+        if met["contraindication"]:
+            verdict, could_change = "contraindicated", []
+        elif met["relative_contraindication"]:
+            verdict, could_change = "relatively_contraindicated", ["contraindication"]
+        elif any(r.note is None for r in met["indication"]):
+            verdict, could_change = "indicated", ["contraindication", "relative_contraindication"]
+        elif met["indication"]:
+            verdict, could_change = "possible", ["indication", "contraindication", "relative_contraindication"]
+        else:
+            verdict, could_change = "undetermined", ["indication", "contraindication", "relative_contraindication"]
+        missing = []
+        for kind in could_change:
+            for rule in unknown[kind]:
+                missing += [c["parameter"] for c in seen[rule.fact][1]["criteria"]
+                            if c["outcome"] == "unknown" and c["parameter"] not in missing]
+        rules = sorted(outcomes, key=lambda ro: (OUTCOME_ORDER[ro[1]], EFFECT_ORDER[ro[0].kind], ro[0].position))
+        return {"modality": {"iri": m.iri, "label": m.label},
+                "broader": {"iri": m.parent, "label": self._labels.get(m.parent, m.parent)} if m.parent else None,
+                "verdict": verdict,
+                "reason": _reason(verdict, met, unknown, missing, m.rules),
+                "rules": [seen[rule.fact][1] for rule, _ in rules],
+                "missing": missing}
+
+    def _rule_dict(self, rule: Rule, outcome: str, findings: dict) -> dict:
+        criteria = [c.as_dict(findings) for c in rule.criteria]
+        decisive = next((c for c in criteria if c["outcome"] == outcome), criteria[0])
+        return {"effect": rule.kind, "outcome": outcome,
+                "criterion": {k: decisive[k] for k in ("parameter", "comparator", "value", "unit")},
+                "criteria": criteria,
+                "concept": {"iri": rule.concept, "label": rule.concept_label},
+                "stated_for": {"iri": rule.holder, "label": self._labels.get(rule.holder, rule.holder)},
+                "fact": rule.fact, "statement": rule.statement, "note": rule.note,
+                "curation_note": rule.concept_note,
+                "evidence": [vars(e).copy() for e in rule.evidence]}
+
+    def _suggestions(self, findings: dict, verdicts: dict[str, str]) -> list[dict]:
+        out = []
+        for s in self.suggestions:
+            criteria = [c.as_dict(findings) for c in s.criteria]
+            outcomes = {c["outcome"] for c in criteria}
+            if "not_met" in outcomes or "met" not in outcomes:
+                continue
+            holders = list(dict.fromkeys(f.holder for f in s.facts))
+            out.append({"recommendation": {"iri": s.concept, "label": s.label}, "kind": s.kind,
+                        "outcome": "applies" if outcomes == {"met"} else "conditional",
+                        "modalities": [{"iri": h, "label": self._labels.get(h, h), "verdict": verdicts.get(h)}
+                                       for h in holders],
+                        "criteria": criteria,
+                        "missing": [c["parameter"] for c in criteria if c["outcome"] == "unknown"],
+                        "facts": [{"subject": {"iri": f.holder, "label": self._labels.get(f.holder, f.holder)},
+                                   "statement": f.statement, "note": f.note,
+                                   "evidence": [vars(e).copy() for e in f.evidence]} for f in s.facts]})
+        out.sort(key=lambda s: s["outcome"] != "applies")  # stable: source order within each group
+        return out
+
+
+def validation_message(e: ValidationError) -> str:
+    parts = []
+    for err in e.errors():
+        loc = ".".join(str(x) for x in err.get("loc", ()))
+        msg = "unknown field" if err.get("type") == "extra_forbidden" else err.get("msg", "invalid")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
+def _reason(verdict: str, met: dict, unknown: dict, missing: list[str], rules: list[Rule]) -> str:
+    def labels(rs):
+        return "; ".join(r.concept_label for r in rs)
+
+    if verdict == "contraindicated":
+        return f"Contraindicated: {labels(met['contraindication'])}."
+    if verdict == "relatively_contraindicated":
+        also = f" Indication also met: {labels(met['indication'])}." if met["indication"] else ""
+        return f"Relative contraindication: {labels(met['relative_contraindication'])}.{also}"
+    if verdict == "indicated":
+        return f"Indicated: {labels(r for r in met['indication'] if r.note is None)}."
+    if verdict == "possible":
+        return "Possible under the sources' conditions: " + "; ".join(
+            f"{r.concept_label} ({r.note.rstrip('.')})" for r in met["indication"]) + "."
+    if not any(r.kind == "indication" for r in rules):
+        return "Undetermined: the sources give this modality no indication with criteria; none of its contraindications is met."
+    if unknown["indication"]:
+        return "Undetermined: no indication is met with the findings given; needed: " + ", ".join(missing) + "."
+    return "Undetermined: none of the sources' indications is met and none of their contraindications: the sources do not decide this case."
+
+
+# ---------------------------------------------------------------------------------------------- loading helpers
+
+def _load_parameters(store: GraphStore) -> dict[str, Parameter]:
+    found: dict[str, dict] = {}
+    for r in store.select(template("assess_parameters")):
+        p = found.setdefault(r["key"], {"iri": r["parameter"], "label": r["label"] or r["key"],
+                                        "datatype": _TYPES.get(r["datatype"], "string"), "allowed": [],
+                                        "min": r["min"], "max": r["max"]})
+        if r["allowed"] and r["allowed"] not in p["allowed"]:
+            p["allowed"].append(r["allowed"])
+    return {k: Parameter(k, p["iri"], p["label"], p["datatype"], tuple(sorted(p["allowed"])),
+                         float(p["min"]) if p["min"] is not None else None,
+                         float(p["max"]) if p["max"] is not None else None)
+            for k, p in sorted(found.items())}
+
+
+def _load_criteria(store: GraphStore, parameters: dict[str, Parameter],
+                   concepts: list[str]) -> dict[str, tuple[Criterion, ...]]:
+    raw: dict[str, dict[str, dict]] = {}
+    for r in store.select(bind(template("assess_criteria"), concept=concepts)):
+        c = raw.setdefault(r["concept"], {}).setdefault(r["criterion"], {"key": r["key"], "comparator": r["comparator"],
+                                                                         "values": [], "unit": r["unit"]})
+        if r["value"] not in c["values"]:
+            c["values"].append(r["value"])
+    out = {}
+    for concept, crits in raw.items():
+        built = []
+        for iri in sorted(crits, key=_criterion_index):
+            c = crits[iri]
+            p = parameters[c["key"]]
+            if c["comparator"] in ("<", "<=", ">", ">=") and p.datatype not in ("integer", "decimal"):
+                raise InputError(f"{iri}: comparator {c['comparator']} on the non-numeric parameter {p.key}")
+            values = tuple(sorted((p.parse(v) for v in c["values"]), key=_allowed_order(p)))
+            built.append(Criterion(p, c["comparator"], values, c["unit"]))
+        out[concept] = tuple(built)
+    return out
+
+
+def _criterion_index(iri: str) -> int:
+    tail = iri.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _allowed_order(p: Parameter):
+    return lambda v: (p.allowed.index(v) if v in p.allowed else len(p.allowed), str(v))
+
+
+def _load_modalities(store: GraphStore, iris: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Labels, and each modality's direct parent in the hierarchy (its deepest superclass)."""
+    labels: dict[str, str] = {}
+    depth: dict[str, dict[str, int]] = {}
+    for r in store.select(bind(template("assess_modalities"), modality=iris)):
+        labels[r["modality"]] = r["label"] or r["modality"]
+        if r["super"]:
+            labels.setdefault(r["super"], r["superLabel"] or r["super"])
+            depth.setdefault(r["modality"], {})[r["super"]] = int(r["depth"])
+    parents = {m: max(sorted(ds), key=lambda s: ds[s]) for m, ds in depth.items()}
+    return labels, parents
+
+
+def _tree_order(modalities: dict[str, Modality], parents: dict[str, str]) -> list[Modality]:
+    """Modalities in the order of the hierarchy (depth first, siblings by label), so classes precede their kinds."""
+    def path(m: str) -> tuple:
+        chain, seen = [], set()
+        while m and m not in seen:
+            seen.add(m)
+            chain.append(modalities[m].label.lower() if m in modalities else m)
+            m = parents.get(m)
+        return tuple(reversed(chain))
+
+    return sorted(modalities.values(), key=lambda m: path(m.iri))
+
+
+# ---------------------------------------------------------------------------------------------- plain English
+
+def describe(entry: dict) -> str:
+    """One modality's result as a short English paragraph naming the rules behind the verdict (for /ask, CLI)."""
+    name = entry["modality"]["label"]
+    verdict = entry["verdict"].replace("_", " ")
+    explains = {"contraindicated": {"contraindication"}, "relatively_contraindicated": {"relative_contraindication"},
+                "indicated": {"indication"}, "possible": {"indication"}}.get(entry["verdict"], set())
+    fired = [r for r in entry["rules"] if r["outcome"] == "met" and r["effect"] in explains]
+    text = f"{name[0].upper() + name[1:]}: {verdict}. {entry['reason']}"
+    for r in fired:
+        text += f" {r['statement']}"
+        if r["note"]:
+            text += f" (Note: {r['note'].rstrip('.')}.)"
+    if entry["missing"]:
+        text += " Findings that could change this: " + ", ".join(entry["missing"]) + "."
+    return text
+
+
+# ---------------------------------------------------------------------------------------------- vignettes
+
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "single": 1, "solitary": 1, "unifocal": 1, "two": 2, "three": 3, "four": 4,
+            "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_NUM = r"(?:\d+(?:\.\d+)?|" + "|".join(k for k in _NUMBERS if len(k) > 2) + r")"
+_LESION = r"(?:tumou?rs?|lesions?|nodules?|masses|mass|foci|focus|hccs?|hepatocellular carcinomas?|cancer foci)"
+_NEGATION = re.compile(r"\b(?:no|not|without|absence of|absent|denies|negative for|free of|nor)\b", re.I)
+_CLAUSE_BREAK = re.compile(r"[.;:,()]|\bbut\b|\bwith\b(?! no\b)|\band\b", re.I)
+
+
+def _negated(text: str, start: int) -> bool:
+    """Whether a negation word stands earlier in the clause that the match at `start` belongs to."""
+    before = text[max(0, start - 60):start]
+    breaks = list(_CLAUSE_BREAK.finditer(before))
+    clause = before[breaks[-1].end():] if breaks else before
+    return bool(_NEGATION.search(clause))
+
+
+_UNDER = re.compile(r"(?:<|less than|fewer than|under|below|smaller than|lower than)\s*$")
+_OVER = re.compile(r"(?:>|more than|over|above|greater than|larger than|exceeding|exceeds)\s*$")
+
+
+def _bounded(low: str, start: int, value: float, integer: bool = False) -> float:
+    """A number the text gives as a bound ("less than 3 months", ">5 cm") read as just beyond it, so that the
+    criteria, which test the same bounds, decide as the text means."""
+    before = low[max(0, start - 15):start]
+    if _UNDER.search(before):
+        return value - 1 if integer else round(value * 0.99, 3)
+    if _OVER.search(before):
+        return value + 1 if integer else round(value * 1.01, 3)
+    return value
+
+
+def _number(token: str) -> float:
+    token = token.lower()
+    return float(_NUMBERS[token]) if token in _NUMBERS else float(token)
+
+
+# key -> (pattern, value when the text states it, value when the text negates it)
+_FLAGS: dict[str, tuple[str, Any, Any]] = {
+    "hepatic_vein_thrombus": (r"hepatic vein (?:tumou?r |cancer |carcinoma )?(?:thromb\w*|invasion)", True, False),
+    "extrahepatic_metastasis": (r"extra-?hepatic (?:metasta\w*|spread|disease)|distant metasta\w*|"
+                                r"(?:lung|pulmonary|bone|brain|adrenal|peritoneal|lymph node) metasta\w*|"
+                                r"metasta\w* to the (?:lungs?|bones?|brain)", True, False),
+    "adjacent_organ_invasion": (r"invasion of (?:the )?(?:adjacent|neighbou?ring) organs?|(?:adjacent|neighbou?ring) "
+                                r"organ invasion|invad\w* (?:the )?(?:adjacent organs?|neighbou?ring organs?|stomach|"
+                                r"colon|duodenum|diaphragm|right kidney)", True, False),
+    "diffuse_tumor": (r"\bdiffuse\b|infiltrative (?:hcc|tumou?r|hepatocellular)|\bhuge (?:tumou?r|mass|hcc)", True, False),
+    "variceal_bleeding_last_month": (r"variceal (?:bleed\w*|ha?emorrhage)", True, False),
+    "uncorrectable_coagulopathy": (r"(?:uncorrectable|refractory|uncorrected) coagul\w*|coagulopathy (?:that )?"
+                                   r"(?:cannot|can't|could not) be corrected|coagul\w* dysfunction (?:that )?"
+                                   r"(?:cannot|can't|could not) be corrected", True, False),
+    "active_infection": (r"active infection|cholangitis|sepsis|septic|liver abscess|biliary (?:tract )?infection|bacterial infection", True, False),
+    "organ_failure": (r"(?:multi-?organ|multiple organ|renal|kidney|heart|cardiac|respiratory|hepatic|liver|important "
+                      r"organ) failure|\borgan failure", True, False),
+    "cachexia": (r"cachexi\w*|cachectic", True, False),
+    "impaired_consciousness": (r"impaired consciousness|(?:unable|cannot|can't) (?:to )?cooperate|uncooperative|"
+                               r"comatose|\bcoma\b|disoriented", True, False),
+    "visceral_surface_exposed": (r"visceral surface", True, False),
+    "first_hepatic_hilum": (r"(?:first )?hepatic hilum|hilar (?:region|tumou?r|lesion|location)|porta hepatis|"
+                            r"(?:near|at|in) the (?:liver |hepatic )?hilum", True, False),
+    "near_gallbladder_gi_diaphragm": (r"(?:near|adjacent to|close to|abutting|next to|beside|touching|contacting) "
+                                      r"(?:the )?(?:gall ?bladder|bowel|colon|stomach|duodenum|intestin\w*|"
+                                      r"gastrointestinal tract|diaphragm)|subdiaphragmatic|juxta-?diaphragmatic",
+                                      True, False),
+    "protruding_from_capsule": (r"protrud\w* (?:from|beyond|through) the (?:liver |hepatic )?(?:capsule|surface)|"
+                                r"exophytic", True, False),
+    "imaging_blind_area": (r"blind (?:area|spot|zone)|not (?:visible|seen|visuali[sz]ed) (?:on|by|with) "
+                           r"(?:ultrasound|imaging|us)\b", True, False),
+    "deep_or_central_tumor": (r"\b(?:deep(?:-seated| seated|ly located)?|central(?:ly located)?) (?:\w+ )?"
+                              r"(?:tumou?r|lesion|nodule|hcc|location)|located (?:deep|centrally)|deep in the liver",
+                              True, False),
+    "recurrence_after_surgery": (r"recurr\w* (?:\w+ ){0,3}after (?:\w+ ){0,2}(?:surgery|resection|hepatectomy|"
+                                 r"operation)|post-?operative recurrence|failed surgery|surgery (?:has )?failed",
+                                 True, False),
+    "severe_portal_hypertension": (r"severe portal hypertension", True, False),
+    "severe_liver_kidney_dysfunction": (r"(?:severe|serious) (?:liver|hepatic|renal|kidney)(?: (?:and|or) "
+                                        r"(?:liver|hepatic|renal|kidney))? (?:dysfunction|impairment|insufficiency)",
+                                        True, False),
+    "tumor_rupture_bleeding": (r"ruptured (?:hcc|tumou?r|liver (?:cancer|tumou?r)|hepatocellular carcinoma)|"
+                               r"tumou?r rupture|rupture of the tumou?r", True, False),
+    "hypersplenism": (r"hypersplenism", True, False),
+}
+_SURGERY = r"(?:surgery|resection|hepatectomy|an operation|operation)"
+_UNFIT = re.compile(r"(?:refuses|refused|declines|declined|unwilling to (?:have|undergo)|does not want|doesn't want)"
+                    r"\s+(?:\w+\s+){0,2}" + _SURGERY + r"|unfit for " + _SURGERY + r"|not fit for " + _SURGERY +
+                    r"|(?:cannot|can't|could not|unable to) tolerate (?:\w+ ){0,2}" + _SURGERY +
+                    r"|too frail for " + _SURGERY + r"|poor surgical candidate|not a (?:surgical )?candidate for " +
+                    _SURGERY, re.I)
+_FIT = re.compile(r"fit for " + _SURGERY + r"|can tolerate (?:\w+ ){0,2}" + _SURGERY +
+                  r"|willing to (?:have|undergo) " + _SURGERY + r"|good surgical candidate", re.I)
+_UNRESECTABLE = re.compile(r"\b(?:unresectable|non-?resectable|inoperable|not (?:surgically )?resectable|"
+                           r"cannot be (?:surgically )?(?:resected|removed)|not amenable to (?:surgery|resection))", re.I)
+_RESECTABLE = re.compile(r"\b(?:resectable|can be (?:surgically )?resected|amenable to (?:surgery|resection))", re.I)
+
+
+def findings_from_text(text: str) -> dict:
+    """The findings a vignette states, as /assess fields ({} when it states none).
+
+    Reads what is written and nothing more: "Child-Pugh C", "single 3 cm tumour", "three tumours of 2.5 cm",
+    "leukocytes 2.5", "tumour occupying 75% of the liver", "portal vein trunk completely occluded without
+    collaterals", "no ascites", "refuses surgery"... A finding the text negates ("no extrahepatic metastasis") is
+    returned as its negative value; a finding the text does not mention is absent from the result.
+    """
+    found: dict[str, Any] = {}
+    t = " ".join(text.split())
+    low = t.lower()
+
+    m = re.search(r"child[\s\-–]*pugh\s*(?:class|grade|score|stage)?\s*[:=]?\s*([abc])(?:\s*\d+)?\b", low)
+    if m:
+        found["child_pugh"] = m.group(1).upper()
+    else:
+        m = re.search(r"child[\s\-–]*pugh\s*(?:score)?\s*(?:of\s*)?[:=]?\s*(\d{1,2})\b", low)
+        if m and 5 <= int(m.group(1)) <= 15:
+            found["child_pugh"] = "A" if int(m.group(1)) <= 6 else "B" if int(m.group(1)) <= 9 else "C"
+    if re.search(r"(?:cannot|can't|could not|not) be improved", low):
+        found["child_pugh_improvable"] = False
+    elif re.search(r"(?:can|could) be improved|improv\w* (?:to|back to) child", low):
+        found["child_pugh_improvable"] = True
+
+    m = re.search(r"\becog\b(?:\s*(?:ps|performance status|score))?\s*(?:of|is|=|:)?\s*([0-4])\b|"
+                  r"performance status (?:of |is )?([0-4])\b", low)
+    if m:
+        found["ecog"] = int(m.group(1) or m.group(2))
+
+    _tumour_burden(_distances(low, found), found)
+
+    m = re.search(r"(\d+(?:\.\d+)?)\s*%\s*(?:of (?:the )?(?:whole |total )?liver|liver (?:volume|involvement))|"
+                  r"(?:occupying|occupies|involving|involves|replacing|replaces|accounts for)\s*(\d+(?:\.\d+)?)\s*%", low)
+    if m:
+        found["tumor_liver_share_pct"] = _bounded(low, m.start(), float(m.group(1) or m.group(2)))
+    for key, pattern, scale in (("leukocytes_1e9_per_l", r"(?:leu[ck]ocytes?|white (?:blood )?cells?|wbc)", 1000),
+                                ("platelets_1e9_per_l", r"(?:platelets?|plt)", 1000)):
+        m = re.search(pattern + r"(?:\s*count)?\s*(?:of|is|was|at|:|=)?\s*(?:<|>|less than|below|under|more than|"
+                      r"above|over)?\s*(\d+(?:\.\d+)?)", low)
+        if m:
+            value = float(m.group(1))
+            value = _bounded(low, m.start(1), value / scale if value >= scale else value)  # per µL -> x10^9/L
+            found[key] = value
+
+    m = re.search(r"(?:life expectancy|expected survival|estimated survival|survival (?:is )?(?:estimated|expected))"
+                  r"\D{0,25}?(\d+(?:\.\d+)?)\s*(months?|weeks?|years?)", low)
+    if m:
+        factor = {"m": 1, "w": 12 / 52, "y": 12}[m.group(2)[0]]
+        found["estimated_survival_months"] = _bounded(low, m.start(1), round(float(m.group(1)) * factor, 2))
+
+    _portal_vein(low, found)
+    _arteriovenous_fistula(low, found)
+    _ascites(low, found)
+    for key, (pattern, yes, no) in _FLAGS.items():
+        for m in re.finditer(pattern, low):
+            found[key] = no if _negated(low, m.start()) else yes
+            break
+    if "variceal_bleeding_last_month" in found and found["variceal_bleeding_last_month"]:
+        m = re.search(r"variceal (?:bleed\w*|ha?emorrhage)\D{0,30}?(\d+|one|two|three|four|five|six)\s*"
+                      r"(days?|weeks?|months?|years?) ago", low)
+        if m:
+            months = _number(m.group(1)) * {"d": 1 / 30, "w": 12 / 52, "m": 1, "y": 12}[m.group(2)[0]]
+            found["variceal_bleeding_last_month"] = months <= 1
+
+    if _UNRESECTABLE.search(low):
+        found["surgically_resectable"] = False
+    elif (m := _RESECTABLE.search(low)) and not _negated(low, m.start()):
+        found["surgically_resectable"] = True
+    if _UNFIT.search(low):
+        found["fit_for_surgery"] = False
+    elif (m := _FIT.search(low)) and not _negated(low, m.start()):
+        found["fit_for_surgery"] = True
+
+    m = re.search(r"(" + _NUM + r")\s+(?:previous |prior )?(?:incomplete|unsuccessful|failed) ablations?|"
+                  r"(?:residual|remaining) tumou?r after (" + _NUM + r") ablations?|after (" + _NUM +
+                  r") ablations?,? (?:there is |there was )?(?:still )?(?:residual|remaining|viable) tumou?r", low)
+    if m:
+        found["incomplete_ablations"] = int(_number(next(g for g in m.groups() if g)))
+    m = re.search(r"(?:more than )?(" + _NUM + r") (?:tumou?r )?feeding (?:vessels|arteries)", low)
+    if m:
+        n = int(_number(m.group(1)))
+        found["tumor_feeding_vessels"] = n + 1 if m.group(0).startswith("more than") else n
+    return found
+
+
+def _distances(low: str, found: dict) -> str:
+    """The distance to the hepatic duct; returns the text with distances blanked, so they are not read as sizes."""
+    pattern = re.compile(r"(\d+(?:\.\d+)?)\s*mm (?:away )?(?:from|to|of) the (?:common |left |right |main |or |and )*"
+                         r"(?:hepatic|bile) ducts?")
+    m = pattern.search(low)
+    if m:
+        found["distance_to_hepatic_duct_mm"] = float(m.group(1))
+    return pattern.sub(lambda x: " " * len(x.group(0)), low)
+
+
+def _tumour_burden(low: str, found: dict):
+    """Tumour count and largest diameter: '3 tumours of 2.5 cm', 'a single 4-cm HCC', 'nodules of 2 and 3 cm'."""
+    sizes = []
+    for m in re.finditer(r"((?:\d+(?:\.\d+)?\s*(?:cm|mm)?\s*(?:,|and|or|to|-|–|x|×)\s*)*\d+(?:\.\d+)?)\s*-?\s*(cm|mm)\b",
+                         low):
+        scale = 0.1 if m.group(2) == "mm" else 1.0
+        values = [float(x) * scale for x in re.findall(r"\d+(?:\.\d+)?", m.group(1))]
+        if len(values) == 1:
+            values = [_bounded(low, m.start(), values[0])]
+        sizes += [v for v in values if 0 < v <= 30]
+    if sizes:
+        found["max_tumor_diameter_cm"] = max(sizes)
+    not_a_count = r"(?!\s*-?\s*(?:cm|mm|%|years?|yo\b|y/o|months?|weeks?|days?|x\b|×))"
+    for m in re.finditer(r"\b(" + _NUM + r")" + not_a_count + r"\s+(?:[\w.-]+\s+){0,4}?" + _LESION + r"\b", low):
+        n = _number(m.group(1))
+        if n == int(n) and 1 <= n <= 50:
+            found["tumor_count"] = int(_bounded(low, m.start(), n, integer=True))
+            return
+    if re.search(r"\b(?:single|solitary|unifocal)\b", low):
+        found["tumor_count"] = 1
+    elif not re.search(r"multi|satellite|several|numerous|tumou?rs\b|lesions\b|nodules\b|masses\b|foci\b", low) and \
+            re.search(r"\ban?\s+(?:[\w.-]+\s+){0,3}?(?:tumou?r|lesion|nodule|mass|hcc)\b", low):
+        found["tumor_count"] = 1
+
+
+def _portal_vein(low: str, found: dict):
+    """Portal vein tumour thrombus (none, branch, trunk partly or completely occluded) and collaterals."""
+    for clause in re.findall(r"[^.;]*portal (?:vein|trunk)[^.;]*", low):
+        if re.search(r"\b(?:no|without|free of)\b[^,]{0,25}portal vein|portal vein (?:is |was )?patent|patent portal", clause):
+            found["portal_vein_thrombus"] = "none"
+        elif re.search(r"main portal vein|portal (?:vein )?trunk|trunk of the portal vein", clause):
+            if re.search(r"partial|incomplete|not complete|not fully", clause):
+                found["portal_vein_thrombus"] = "trunk_partial"
+            elif re.search(r"complete|fully|totally|total|occlu|obstruct|block", clause):
+                found["portal_vein_thrombus"] = "trunk_complete"
+        elif re.search(r"thromb|embol|invad|invasion", clause) and re.search(
+                r"branch|segmental|lobar|(?:right|left) portal vein|first-order|second-order", clause):
+            found["portal_vein_thrombus"] = "branch"
+        if "portal_vein_thrombus" in found:
+            break
+    m = re.search(r"collateral", low)
+    if m:
+        before = low[max(0, m.start() - 30):m.start()]
+        found["portal_collaterals"] = not re.search(r"\b(?:no|without|few|little|poor|absent|lack of|lacking)\b",
+                                                    before.split(",")[-1])
+
+
+def _arteriovenous_fistula(low: str, found: dict):
+    m = re.search(r"arterio-?venous (?:fistula|shunt)|a-?v fistula|arterioportal (?:fistula|shunt)", low)
+    if not m:
+        return
+    if _negated(low, m.start()):
+        found["arteriovenous_fistula"] = "none"
+    else:
+        before = low[max(0, m.start() - 25):m.start()]
+        found["arteriovenous_fistula"] = "severe" if re.search(r"severe|large|marked|massive|high-flow", before) \
+            else "present"
+
+
+def _ascites(low: str, found: dict):
+    m = re.search(r"ascites", low)
+    if not m:
+        return
+    before = low[max(0, m.start() - 30):m.start()]
+    if _negated(low, m.start()) or re.search(r"mild|slight|small|minimal|controlled", before):
+        found["refractory_ascites"] = False
+    elif re.search(r"refractory|massive|persistent|tense|large|gross|malignant", before + low[m.end():m.end() + 20]):
+        found["refractory_ascites"] = True
