@@ -20,6 +20,10 @@ def _validation_message(exc: RequestValidationError) -> str:
         msg = err.get("msg", "invalid")
         if err.get("type") == "extra_forbidden":
             msg = "unknown field: not accepted here"
+        if err.get("type") == "json_invalid":
+            parts.append(f"the body is not valid JSON ({(err.get('ctx') or {}).get('error', 'decode error')} at "
+                         f"character {loc or 0}); send e.g. {{\"question\": \"...\"}}")
+            continue
         ctx = err.get("ctx") or {}
         if "expected" in ctx:
             msg += f" (allowed: {ctx['expected']})"

@@ -1,7 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 router = APIRouter(tags=["questions"])
 
@@ -10,11 +10,15 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(min_length=1, max_length=2000, description="a clinical question in English")
 
+    @field_validator("question")
+    @classmethod
+    def not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("question is blank: send a question of 1 to 2000 characters")
+        return v
+
 
 def _answer(request: Request, question: str) -> dict:
-    if not question.strip():
-        from kg.errors import InputError
-        raise InputError("question is empty: send a question of 1 to 2000 characters")
     s = request.app.state
     out = s.answerer.ask(question)
     out["graph_version"] = s.graph_version
@@ -27,5 +31,6 @@ def ask(request: Request, body: AskRequest) -> dict:
 
 
 @router.get("/ask", summary="Answer a clinical question (GET form)")
-def ask_get(request: Request, question: Annotated[str, Query(min_length=1, max_length=2000)]) -> dict:
+def ask_get(request: Request, question: Annotated[str, Query(min_length=1, max_length=2000, pattern=r"\S",
+                                                             description="a clinical question in English")]) -> dict:
     return _answer(request, question)

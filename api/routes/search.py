@@ -7,7 +7,7 @@ router = APIRouter(tags=["search"])
 
 @router.get("/search", summary="Embedding search over corpus passages and graph concepts")
 def search(request: Request,
-           q: Annotated[str, Query(min_length=1, max_length=2000, description="free text")],
+           q: Annotated[str, Query(min_length=1, max_length=2000, pattern=r"\S", description="free text")],
            k: Annotated[int, Query(ge=1, le=100, description="number of results")] = 10) -> dict:
     s = request.app.state
     hits = s.index.search(s.embedder.embed(q), k=k, kinds=("passage", "concept"))

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..linking import LabelIndex, Mention
 from ..search import Embedder, VectorIndex
-from ..store import GraphStore
+from ..store import GraphStore, bind
 from ..vocab import HCC, local_name
 from . import intent as qi
 from .retrieval import (FactHit, comparisons, facts_about, facts_below, facts_by_iri, facts_mentioning, is_subclass,
@@ -188,10 +188,12 @@ class Answerer:
                                                      if entities else "."))
             return self._abstain(base, reason, msg, entities=entities, intents=intents, sparql=sparql)
         body = self._compose(q, entities, intents, facts)
+        retrieval = sparql
+        sparql = bind(template("facts_by_iri"), fact=[f.iri for f in facts])
         log.debug("answered in %.1f ms: %d facts", (time.perf_counter() - t0) * 1000, len(facts))
         return {**base, "answered": True, "answer": body, "intent": _main_intent(facts, intents),
                 "intents": intents, "entities": self._entity_json(entities),
-                "facts": [self._fact_json(f) for f in facts], "sparql": sparql}
+                "facts": [self._fact_json(f) for f in facts], "sparql": sparql, "retrieval_sparql": retrieval}
 
     # ------------------------------------------------------------------------------------------ understanding
     def _link(self, q: str) -> list[Mention]:

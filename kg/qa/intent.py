@@ -152,7 +152,7 @@ _QUANTITY_GIVEN = {k: re.compile(a, re.IGNORECASE) for k, (_, a) in QUANTITIES.i
 _INJECTION = re.compile(
     r"\bignore (all |any |the |your |previous |prior |above )+(instructions?|prompts?|rules?)|\bdisregard\b|\bsystem prompt|"
     r"\byou are (now|an? (ai|assistant|chatbot|language model))\b|\bpretend (to be|you)\b|\bact as\b|\bjailbreak|"
-    r"\bforget (your|all|previous|everything)|\breveal (your|the) (prompt|instructions|system)|\bdeveloper mode|"
+    r"\bforget (the|your|all|previous|everything|about the)|\b(tell|write|make|give) (me |us )?(a |an |some )?(joke|poem|story|song|riddle|limerick|haiku)s?\b|\bjokes?\b|\breveal (your|the) (prompt|instructions|system)|\bdeveloper mode|"
     r"\bwrite (me )?(a |an )?(poem|story|essay|song|joke|limerick|haiku|code|program|script)\b|\btranslate (this|the following|into)\b|"
     r"<\s*script|\bdrop\s+table\b|\bdelete\s+(from|where|data)\b|\binsert\s+data\b|\bselect\b[^?]*\bwhere\s*\{|"
     r"\bprint (your|the) (instructions|prompt)|\bdo anything now\b|\brole-?play\b|\boverride\b.*\b(rules|instructions|safety)",
