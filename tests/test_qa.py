@@ -102,5 +102,6 @@ def test_a_known_entity_is_not_enough_to_answer(answerer):
 
 def test_answers_carry_the_query_that_produced_them(answerer):
     result = answerer.ask("Which embolic agents are used in TAE?")
-    assert result["answered"] and "VALUES ?target" in result["sparql"]
-    assert "https://w3id.org/hcc-kg/TAE" in result["sparql"]
+    assert result["answered"] and "VALUES ?fact" in result["sparql"]
+    assert all(f["iri"] in result["sparql"] for f in result["facts"])
+    assert "VALUES ?target" in result["retrieval_sparql"] and "https://w3id.org/hcc-kg/TAE" in result["retrieval_sparql"]
