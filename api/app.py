@@ -37,9 +37,9 @@ def load_resources(app: FastAPI, settings: Settings):
         raise RuntimeError(f"build/ vectors were made with {app.state.index.model}, settings ask for "
                            f"{settings.embedding_model}: rebuild with `hcc-kg build`")
     app.state.embedder = SentenceTransformerEmbedder(settings.embedding_model)
-    app.state.answerer = Answerer(app.state.store, app.state.index, app.state.embedder)
-    app.state.sparql = sparql.start_service(settings)
     app.state.assessor = assess.load_assessor(app.state.store)
+    app.state.answerer = Answerer(app.state.store, app.state.index, app.state.embedder, app.state.assessor)
+    app.state.sparql = sparql.start_service(settings)
     log.info("loaded graph %s (%d quads) in %.2f s", app.state.graph_version, len(app.state.store),
              time.perf_counter() - t0)
 

@@ -49,12 +49,14 @@ def cmd_serve(args) -> int:
 
 
 def _answerer(settings: Settings):
+    from .assess import Assessor
     from .qa.answerer import Answerer
     from .search import SentenceTransformerEmbedder, VectorIndex
     from .store import EmbeddedGraphStore
 
-    return Answerer(EmbeddedGraphStore.from_build(settings.build_dir), VectorIndex.load(settings.build_dir),
-                    SentenceTransformerEmbedder(settings.embedding_model))
+    store = EmbeddedGraphStore.from_build(settings.build_dir)
+    return Answerer(store, VectorIndex.load(settings.build_dir), SentenceTransformerEmbedder(settings.embedding_model),
+                    Assessor.from_store(store))
 
 
 def cmd_ask(args) -> int:

@@ -85,8 +85,9 @@ class Concept:
 
 
 class Answerer:
-    def __init__(self, store: GraphStore, index: VectorIndex, embedder: Embedder):
-        self.store, self.index, self.embedder = store, index, embedder
+    def __init__(self, store: GraphStore, index: VectorIndex, embedder: Embedder, assessor=None):
+        """assessor (kg.assess.Assessor), when given, answers vignettes: a patient's findings and a modality."""
+        self.store, self.index, self.embedder, self.assessor = store, index, embedder, assessor
         self.concepts = self._load_concepts()
         labels = []
         for c in self.concepts.values():
@@ -168,6 +169,10 @@ class Answerer:
             return self._abstain(base, "not_in_sources", f"The sources do not mention {', '.join(unknown)}.",
                                  entities=entities)
 
+        vignette = self._vignette(q, entities)
+        if vignette:
+            return {**base, **vignette}
+
         detected = qi.detect_intents(q)
         intents = detected.all
         relations = qi.relations_for(intents)
@@ -194,6 +199,59 @@ class Answerer:
         return {**base, "answered": True, "answer": body, "intent": _main_intent(facts, intents),
                 "intents": intents, "entities": self._entity_json(entities),
                 "facts": [self._fact_json(f) for f in facts], "sparql": sparql, "retrieval_sparql": retrieval}
+
+    # ------------------------------------------------------------------------------------------ vignettes
+    def _vignette(self, q: str, entities: list[str]) -> dict | None:
+        """'62-year-old, Child-Pugh C, single 3 cm tumour: can he have RFA?': the findings the question states,
+        judged against the graph's criteria for the modality it names (every modality when it names none)."""
+        if self.assessor is None or not qi.describes_patient(q):
+            return None
+        from ..assess import findings_from_text
+
+        findings = findings_from_text(q)
+        if not findings or (len(findings) < 2 and not qi.asks_eligibility(q)):
+            return None
+        known = {m.iri for m in self.assessor.modalities}
+        named = [e for e in entities if e in known]
+        result = self.assessor.assess(findings, named or None)
+        entries = [e for e in result["modalities"] if any(r["outcome"] == "met" for r in e["rules"])]
+        if not named:  # no modality named: the ones the findings speak for
+            entries = [e for e in entries if e["verdict"] in ("indicated", "possible")]
+        if not entries:
+            return None
+        facts: list[dict] = []
+        groups: list[dict] = []  # entries with the same verdict from the same rules are told once
+        for entry in entries:
+            met = [r for r in entry["rules"] if r["outcome"] == "met"]
+            key = (entry["verdict"], frozenset(r["fact"] for r in met))
+            same = next((g for g in groups if g["key"] == key), None)
+            if same:
+                same["also"].append(entry["modality"]["label"])
+                continue
+            groups.append({"key": key, "entry": entry, "met": met, "also": []})
+        lines = ["Findings read from the question: " + ", ".join(f"{k} = {v}" for k, v in result["findings"].items())
+                 + "."]
+        for g in groups:
+            entry = g["entry"]
+            name = entry["modality"]["label"]
+            also = f" (likewise {', '.join(g['also'])})" if g["also"] else ""
+            parts = []
+            for rule in g["met"]:
+                facts.append(_rule_fact(rule))
+                parts.append(f"{rule['statement']} [{len(facts)}]")
+            line = f"{name[0].upper()}{name[1:]}{also}: {entry['verdict'].replace('_', ' ')}. " + " ".join(parts)
+            if entry["missing"] and entry["verdict"] in ("undetermined", "possible", "indicated"):
+                shown = entry["missing"][:5]
+                more = f" and {len(entry['missing']) - 5} more" if len(entry["missing"]) > 5 else ""
+                line += f" Not yet known, and able to change this: {', '.join(shown)}{more}."
+            lines.append(line)
+        for s in result["suggestions"]:
+            if s["outcome"] == "applies":
+                lines.append(f"The sources also say: {s['facts'][0]['statement']}")
+        lines.append("This applies the sources' criteria to the findings given; it is not clinical advice.")
+        return {"answered": True, "answer": "\n".join(lines), "intent": "eligibility", "intents": ["eligibility"],
+                "entities": self._entity_json(entities), "facts": facts, "assessment": result,
+                "sparql": bind(template("facts_by_iri"), fact=[f["iri"] for f in facts])}
 
     # ------------------------------------------------------------------------------------------ understanding
     def _link(self, q: str) -> list[Mention]:
@@ -499,6 +557,21 @@ class Answerer:
         return {**base, "answered": False, "reason": reason, "answer": answer,
                 "intent": intents[0] if intents else None, "intents": list(intents),
                 "entities": self._entity_json(list(entities)), "facts": [], "sparql": sparql}
+
+
+EFFECT_WORDS = {"indication": "indications", "contraindication": "contraindications",
+                "relative_contraindication": "relative contraindications"}
+EFFECT_PREDICATES = {"indication": "hasIndication", "contraindication": "hasContraindication",
+                     "relative_contraindication": "hasRelativeContraindication"}
+
+
+def _rule_fact(rule: dict) -> dict:
+    """An assessment rule that fired, in the shape of an /ask fact."""
+    pred = EFFECT_PREDICATES[rule["effect"]]
+    return {"iri": rule["fact"], "subject": rule["stated_for"],
+            "predicate": {"iri": str(HCC[pred]), "label": _predicate_label(pred)},
+            "object": rule["concept"], "statement": rule["statement"], "evidence": rule["evidence"],
+            "criteria": rule["criteria"], "outcome": rule["outcome"]}
 
 
 def _main_intent(facts: list[FactHit], intents: list[str]) -> str:

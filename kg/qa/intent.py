@@ -238,3 +238,19 @@ def unknown_drug_classes(question: str, vocabulary: set[str]) -> list[str]:
     """Kinds of drug the question asks about that the sources never mention (antivirals, painkillers...)."""
     return [m.group(0) for m in _DRUG_CLASSES.finditer(question)
             if not all(w in vocabulary for w in m.group(0).lower().split())]
+
+
+_PATIENT = re.compile(r"\b(\d+[- ]?(year|yr)s?[- ]old|y/?o|patients?|man|woman|male|female|he|she|his|her|him|my|"
+                      r"mother|father|husband|wife|case|vignette|someone|somebody|person)\b", re.IGNORECASE)
+_ELIGIBILITY = re.compile(r"\b(can|could|should|may|would)\b.*\b(have|get|receive|undergo|be (treated|given|offered))\b|"
+                          r"\beligib|\bcandidate|\bsuitable|\bindicated|\bcontra-?indicated|\bwhat (treatment|therapy|options?)|"
+                          r"\bwhich (treatment|therapy|modality)|\bok(ay)? (for|to)\b|\ballowed\b|\?\s*$", re.IGNORECASE)
+
+
+def describes_patient(question: str) -> bool:
+    """A vignette talks about a person ("62-year-old man", "a patient with..."), not about tumours in general."""
+    return bool(_PATIENT.search(question))
+
+
+def asks_eligibility(question: str) -> bool:
+    return bool(_ELIGIBILITY.search(question))
