@@ -30,6 +30,13 @@ def _is_abbreviation(label: str) -> bool:
     return len(label) <= 5 and sum(c.isupper() for c in letters) >= max(2, len(letters) - 1)
 
 
+# Abbreviations users also type in lower case ("tace", "rfa"); two-letter ones ("US", "CT") and those that are
+# English words stay case-sensitive.
+_LOWERCASE_OK_MIN = 3
+_ENGLISH = {"and", "the", "for", "not", "can", "all", "are", "was", "has", "its", "our", "may", "one", "use", "now",
+            "add", "dam", "pet", "tai"}
+
+
 class LabelIndex:
     """Labels -> concept IRIs, with exact (word-boundary) and fuzzy matching."""
 
@@ -45,6 +52,13 @@ class LabelIndex:
         keys = sorted(self._by_label, key=len, reverse=True)
         exact_ci = [k for k in keys if not _is_abbreviation(k)]
         exact_cs = [k for k in keys if _is_abbreviation(k)]
+        # lower-case spellings of the longer abbreviations point to the same concepts
+        for k in exact_cs:
+            low = k.lower()
+            if len(k) >= _LOWERCASE_OK_MIN and low not in _ENGLISH and low not in self._by_label:
+                self._by_label[low] = self._by_label[k]
+                exact_ci.append(low)
+        exact_ci.sort(key=len, reverse=True)
         self._ci = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, exact_ci)) + r")(?![\w])", re.IGNORECASE) \
             if exact_ci else None
         self._cs = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, exact_cs)) + r")(?![\w])") if exact_cs else None

@@ -313,7 +313,11 @@ class Answerer:
                 lineage = self._lineage(modalities)
                 pool = [f for f in pool if f.subject in lineage or f.object in lineage or f.subject in concepts] or pool
             kinds = {local_name(f.predicate) for f in pool if f.subject not in concepts}
-            if modalities and strong and "definition" not in detected.strong and not kinds & set(strong):
+            related = [f for f in pool if f.object in concepts and f.subject in self._lineage(modalities)]
+            if modalities and not related:
+                # "maximum tumour size for PEI": the concept (a factor of TACE) is not something PEI has
+                boost, pool = concepts, []
+            elif modalities and strong and "definition" not in detected.strong and not kinds & set(strong):
                 # "how often is CT repeated after TACE", where no follow-up fact names CT: the modality and the
                 # kind asked lead, and CT only ranks
                 boost, pool = concepts, []

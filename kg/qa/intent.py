@@ -98,7 +98,9 @@ INTENTS: dict[str, tuple[list[str], list[str], list[str]]] = {
                                       r"\bsequential"],
         ["combinedWith"]),
     "definition": (
-        [r"^\s*(what|who) (is|are|was|were)\b(?!.*\b(used|done|given|causes?|effects?|risks?|advantages?|limitations?|indications?|contra\w*|mechanism|drugs?|agents?|difference)\b)",
+        [r"^\s*(what|who) (is|are|was|were)\b(?!\s+the\s+(typical|usual|normal|maximum|minimum|max|min|average|"
+         r"best|recommended|main|first|standard|optimal|ideal|right|correct|size|length|number|dose|rate|time|cost|"
+         r"price|duration)\b)(?!.*\b(used|done|given|causes?|effects?|risks?|advantages?|limitations?|indications?|contra\w*|mechanism|drugs?|agents?|difference)\b)",
          r"\bdefin", r"\bwhat does\b.*\bmean", r"\bwhat is meant", r"\bmeaning of\b"],
         [r"\bexplain\b", r"\btell me (about|what)", r"\bdescribe\b", r"\boverview", r"\brelated to\b", r"\brelationship\b"],
         ["hasDefinition"]),
@@ -224,8 +226,14 @@ def mentions_liver(question: str) -> bool:
     return bool(_LIVER.search(question))
 
 
+_ISOTOPE_LIKE = re.compile(r"\b[a-z]{1,10}-?\d{2,3}\b", re.IGNORECASE)  # yttrium-90, iodine-125, Y90
+
+
 def unknown_drug_names(question: str, known_labels: set[str]) -> list[str]:
-    return [w for w in (m.group(0) for m in _DRUG_LIKE.finditer(question)) if w.lower() not in known_labels]
+    """Names of drugs or isotopes (by their form) that no concept of the graph carries."""
+    names = [m.group(0) for m in _DRUG_LIKE.finditer(question)] + \
+            [m.group(0) for m in _ISOTOPE_LIKE.finditer(question) if not m.group(0).lower().startswith(("il", "covid"))]
+    return [w for w in names if w.lower() not in known_labels]
 
 
 _DRUG_CLASSES = re.compile(r"\b(antivirals?|antibiotics?|analgesics?|painkillers?|opioids?|anticoagulants?|antiemetics?|"
