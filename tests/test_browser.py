@@ -27,10 +27,10 @@ SCREEN_PAGES = {"ask": "/?q=What+are+the+contraindications+of+TACE%3F", "entity"
 
 
 def chromium_path() -> str | None:
-    for candidate in (os.environ.get("HCC_KG_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
+    """HCC_KG_CHROMIUM if set (the only place looked at then), else Debian's /usr/bin/chromium or PATH."""
+    override = os.environ.get("HCC_KG_CHROMIUM")
+    candidates = [override] if override else ["/usr/bin/chromium", shutil.which("chromium")]
+    return next((c for c in candidates if c and Path(c).exists()), None)
 
 
 def _unavailable(reason: str):
