@@ -146,6 +146,8 @@ QUANTITIES: dict[str, tuple[str, str]] = {
                   r"\d\s*(Gy|mCi|MBq)|iodine-?125|I-?125|palladium|cesium|iridium"),
     "duration": (r"\bhow long\b|\bhow many (days|weeks|months|years|hours|minutes|sessions)\b|\bduration\b|\bhow soon\b",
                  r"\d\s*(-\s*\d+\s*)?(days?|weeks?|months?|years?|hours?|minutes?)"),
+    "device_size": (r"\bgauge\b|\bneedle (size|diameter|length)|\b(catheter|microcatheter) (size|diameter)|\bfrench size",
+                    r"\d+\s*(G|gauge|Fr|French)\b"),
     "cost": (r"\bhow much does\b.*\bcost|\bprice\b|\bcosts? (of|in)\b.*\b(dollars?|yuan|euros?|\$)|\$\s*\d", r"[$€¥]\s*\d|\b\d+\s*(dollars|yuan|euros)"),
 }
 _QUANTITY_ASKED = {k: re.compile(q, re.IGNORECASE) for k, (q, _) in QUANTITIES.items()}
