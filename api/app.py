@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
 
 from kg.config import Settings
 
@@ -55,13 +56,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             app.state.sparql.close()
 
-    app = FastAPI(title="hcc-kg", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="hcc-kg", version="0.1.0", lifespan=lifespan, docs_url=None,
                   description="Knowledge graph of the interventional treatment of hepatocellular carcinoma: "
                               "questions answered with facts and the source quotes behind them. "
                               "Educational content drawn from the cited sources, not clinical advice.")
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                        allow_headers=["*"], expose_headers=["X-Result-Truncated", "X-Graph-Version"])
     errors.install(app)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        """Swagger UI from the npm package swagger-ui-dist, served locally: the page works offline."""
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="hcc-kg API",
+                                   swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/vendor/swagger-ui.css", swagger_favicon_url="")
+
     app.include_router(health.router)
     app.include_router(sparql.router)
     app.include_router(search.router)

@@ -15,7 +15,9 @@ from kg.config import ROOT
 router = APIRouter(include_in_schema=False)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-VENDOR = {"cytoscape.min.js": "cytoscape/dist/cytoscape.min.js"}
+VENDOR = {"cytoscape.min.js": "cytoscape/dist/cytoscape.min.js",
+          "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+          "swagger-ui.css": "swagger-ui-dist/swagger-ui.css"}
 CACHE = {"Cache-Control": "public, max-age=3600"}
 
 
@@ -40,7 +42,8 @@ def vendor(request: Request, name: str):
     if path is None:
         raise HTTPException(503, f"{name} is not installed: {node_modules(request) / VENDOR[name]} is missing; "
                                  "run `make install` (it runs `npm ci` at the repository root)")
-    return FileResponse(path, media_type="text/javascript", headers=CACHE)
+    media = "text/css" if name.endswith(".css") else "text/javascript"
+    return FileResponse(path, media_type=media, headers=CACHE)
 
 
 @router.get("/static/{name:path}")
