@@ -282,34 +282,27 @@ def _add_passages(g: Graph, corpus: dict[str, Document], tbox: Graph, curation: 
 
 
 # ------------------------------------------------------------------------------------------ checks
-SELECTOR_QUERY = """
-PREFIX oa: <http://www.w3.org/ns/oa#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT ?target ?doc ?start ?end ?exact WHERE {
-  ?target oa:hasSource ?d ; oa:hasSelector ?pos, ?q .
-  ?d dcterms:identifier ?doc .
-  ?pos a oa:TextPositionSelector ; oa:start ?start ; oa:end ?end .
-  ?q a oa:TextQuoteSelector ; oa:exact ?exact .
-}"""
-
-
 def verify_selectors(ds: Dataset, corpus: dict[str, Document]) -> list[str]:
-    """Independent check: every position selector's [start:end] equals its quote selector's exact text."""
-    problems = []
-    union = Graph()
-    for g in ds.graphs():
-        for t in g:
-            union.add(t)
-    rows = list(union.query(SELECTOR_QUERY))
-    if not rows:
-        return ["no evidence selectors at all"]
-    for target, doc, start, end, exact in rows:
-        text = corpus[str(doc)].text if str(doc) in corpus else None
-        if text is None:
-            problems.append(f"{target}: unknown document {doc}")
-        elif text[int(start):int(end)] != str(exact):
-            problems.append(f"{target}: {doc}[{start}:{end}] is {text[int(start):int(end)]!r}, not {str(exact)!r}")
-    return problems
+    """Independent check: every position selector's [start:end] equals its quote selector's exact text.
+
+    Walks the triples directly (an rdflib SPARQL join over the dataset takes seconds; this takes milliseconds).
+    """
+    g = ds.graph(FACTS_GRAPH)
+    doc_ids = {d: str(i) for d, i in g.subject_objects(DCTERMS.identifier)}
+    problems, seen = [], 0
+    for target in g.subjects(RDF.type, OA.SpecificResource):
+        doc = doc_ids.get(g.value(target, OA.hasSource))
+        positions = [s for s in g.objects(target, OA.hasSelector) if (s, RDF.type, OA.TextPositionSelector) in g]
+        quotes = [s for s in g.objects(target, OA.hasSelector) if (s, RDF.type, OA.TextQuoteSelector) in g]
+        if doc not in corpus or len(positions) != 1 or len(quotes) != 1:
+            problems.append(f"{target}: needs a known document, one position and one quote selector")
+            continue
+        start, end = int(g.value(positions[0], OA.start)), int(g.value(positions[0], OA.end))
+        exact = str(g.value(quotes[0], OA.exact))
+        seen += 1
+        if corpus[doc].text[start:end] != exact:
+            problems.append(f"{target}: {doc}[{start}:{end}] is {corpus[doc].text[start:end]!r}, not {exact!r}")
+    return problems if seen else ["no evidence selectors at all"]
 
 
 def validate_shapes(ds: Dataset, shapes_path: Path):
