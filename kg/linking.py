@@ -63,6 +63,13 @@ class LabelIndex:
             if exact_ci else None
         self._cs = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, exact_cs)) + r")(?![\w])") if exact_cs else None
         self._fuzzy_keys = [k for k in keys if len(k) >= 6 and not _is_abbreviation(k)]
+        # multi-word labels by word, to find a label from most of its words ("hepatic artery infusion")
+        self._by_word: dict[str, set[str]] = {}
+        for k in exact_ci:
+            words = k.split()
+            if len(words) >= 3:
+                for w in words:
+                    self._by_word.setdefault(w, set()).add(k)
 
     def iris_for(self, label: str) -> set[str]:
         label = _normalise(label.strip())
@@ -97,7 +104,7 @@ class LabelIndex:
         """Mentions with small typos ("chemoembolisation", "radiofrequncy"): word n-grams against long labels."""
         text = _normalise(text)
         words = list(re.finditer(r"[\w-]+", text))
-        out: list[Mention] = []
+        out: list[Mention] = self._partial_mentions(text, words)
         for n in (1, 2, 3, 4):
             for i in range(len(words) - n + 1):
                 start, end = words[i].start(), words[i + n - 1].end()
@@ -109,4 +116,20 @@ class LabelIndex:
                     key, score, _ = hit
                     for iri in sorted(self._by_label[key]):
                         out.append(Mention(iri, key, start, end, score))
+        return out
+
+    def _partial_mentions(self, text: str, words: list) -> list[Mention]:
+        """Three or more consecutive words that make up at least 3/4 of a longer label, in its order
+        ("hepatic artery infusion" for "hepatic artery infusion chemotherapy")."""
+        out = []
+        low = [w.group(0).lower() for w in words]
+        for n in (4, 3):
+            for i in range(len(words) - n + 1):
+                chunk = low[i:i + n]
+                candidates = set.intersection(*(self._by_word.get(w, set()) for w in chunk))
+                for key in candidates:
+                    kw = key.split()
+                    if len(chunk) / len(kw) >= 0.75 and " ".join(chunk) in key:
+                        for iri in sorted(self._by_label[key]):
+                            out.append(Mention(iri, key, words[i].start(), words[i + n - 1].end(), 85.0))
         return out

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
 from ..linking import LabelIndex, Mention
 from ..search import Embedder, VectorIndex
@@ -97,7 +98,8 @@ class Answerer:
         self.known_words = {v.lower() for _, v in labels}
         self._fact_rows = {it.iri: i for i, it in enumerate(index.items) if it.kind == "fact"}
         self._passage_rows = np.array([i for i, it in enumerate(index.items) if it.kind == "passage"])
-        self.vocabulary = _vocabulary(index)
+        self.vocabulary = _vocabulary(index) | {w for _, v in labels for w in re.findall(r"[a-z]+", v.lower())}
+        self._vocabulary_list = sorted(self.vocabulary)
         self.ancestors = self._load_ancestors()
         self.fact_mentions = self._load_fact_mentions()
         self.combination_parts: dict[str, set[str]] = {}
@@ -143,7 +145,7 @@ class Answerer:
     # ------------------------------------------------------------------------------------------ main entry
     def ask(self, question: str) -> dict:
         t0 = time.perf_counter()
-        q = " ".join(question.split())
+        q = qi.with_clinical_terms(" ".join(question.split()))
         qvec = self.embedder.embed(q)
         scores = self.index.scores(qvec)
         passages = self._passages(scores)
@@ -165,6 +167,9 @@ class Answerer:
             return self._abstain(base, "out_of_scope", "This question is outside what the sources cover: the "
                                  "interventional treatment of primary liver cancer.")
         unknown = qi.unknown_drug_names(q, self.known_words) + qi.unknown_drug_classes(q, self.vocabulary)
+        focus = qi.unknown_focus(q, self.vocabulary)
+        if focus and not self._is_typo(focus):
+            unknown.append(focus)
         if unknown:
             return self._abstain(base, "not_in_sources", f"The sources do not mention {', '.join(unknown)}.",
                                  entities=entities)
@@ -259,12 +264,13 @@ class Answerer:
         covered = [(m.start, m.end) for m in exact]
         fuzzy = [m for m in self.labels.fuzzy_mentions(q)
                  if not any(s < m.end and m.start < e for s, e in covered)]
-        # keep the best fuzzy hit per span
-        best: dict[tuple[int, int], Mention] = {}
-        for m in fuzzy:
-            if (m.start, m.end) not in best or m.score > best[(m.start, m.end)].score:
-                best[(m.start, m.end)] = m
-        return exact + list(best.values())
+        # overlapping fuzzy hits: the longest span wins, then the closer match
+        kept: list[Mention] = []
+        for m in sorted(fuzzy, key=lambda m: (-(m.end - m.start), -m.score)):
+            if not any(k.start < m.end and m.start < k.end and (k.start, k.end) != (m.start, m.end) for k in kept) \
+                    and not any((k.start, k.end) == (m.start, m.end) and k.score > m.score for k in kept):
+                kept.append(m)
+        return exact + kept
 
     def _entities(self, mentions: list[Mention]) -> list[str]:
         seen: list[str] = []
@@ -281,6 +287,10 @@ class Answerer:
             for label in [c.label, *c.alts]:
                 words |= _content_words(label)
         return words
+
+    def _is_typo(self, word: str) -> bool:
+        """A word close to one the sources use ("contraindicatons") is a typo, not an unknown thing."""
+        return bool(process.extractOne(word, self._vocabulary_list, scorer=fuzz.ratio, score_cutoff=85))
 
     def _gibberish(self, q: str) -> bool:
         words = re.findall(r"[A-Za-z]+", q.lower())
@@ -300,11 +310,12 @@ class Answerer:
         weak = [[r for r in qi.INTENTS[i][2] if r not in strong] for i in detected.weak if i in LIST_INTENTS]
         if "definition" in detected.strong and modalities and not (set(intents) & LIST_INTENTS - {"definition"}):
             strong += ["hasMechanism", "hasProcedureStep"]  # "what is X": what it is, how it works, how it is done
-        if modalities:
-            # "for multiple lesions, should ablation...": a patient condition is context, not the thing asked about
-            concepts = [e for e in concepts if not (self.concepts[e].types & CONDITION_TYPES)]
+        # "for multiple lesions, should ablation...", "options for middle and late stage liver cancer": a patient
+        # condition is context that ranks facts, not the thing asked about
+        conditions = [e for e in concepts if self.concepts[e].types & CONDITION_TYPES]
+        concepts = [e for e in concepts if e not in conditions]
 
-        boost: list[str] = []
+        boost: list[str] = conditions
         if concepts:
             pool, sparql = facts_mentioning(self.store, concepts)
             named = [f for f, cs in self.fact_mentions.items() if set(concepts) & cs]
@@ -316,11 +327,11 @@ class Answerer:
             related = [f for f in pool if f.object in concepts and f.subject in self._lineage(modalities)]
             if modalities and not related:
                 # "maximum tumour size for PEI": the concept (a factor of TACE) is not something PEI has
-                boost, pool = concepts, []
+                boost, pool = boost + concepts, []
             elif modalities and strong and "definition" not in detected.strong and not kinds & set(strong):
                 # "how often is CT repeated after TACE", where no follow-up fact names CT: the modality and the
                 # kind asked lead, and CT only ranks
-                boost, pool = concepts, []
+                boost, pool = boost + concepts, []
             if pool:
                 pool += self._context_facts(pool, modalities or [f.subject for f in pool])
                 ranked = self._rank(pool, scores, relations)
@@ -336,9 +347,17 @@ class Answerer:
         targets = modalities + generic if modalities else generic
         if targets:
             pool, sparql = facts_about(self.store, targets, ALL_RELATIONS)
+            if "hasDefinition" in strong and modalities and not any(f.predicate == str(HCC.hasDefinition) for f in pool):
+                # no definition of its own: what kind of treatment the sources say it is
+                kinds = [f for f in facts_mentioning(self.store, modalities)[0]
+                         if f.object in modalities and f.predicate == str(HCC.hasSubtype)]
+                pool += kinds
+                strong = strong + ["hasSubtype"] if kinds else strong
             if not modalities:
                 pool += self._closest_facts(scores)[0]
             below = facts_below(self.store, modalities)[0] if modalities else []
+            if modalities:  # what other statements say about it ("local ablation includes cryoablation")
+                below += [f for f in facts_mentioning(self.store, modalities)[0] if f.object in modalities]
             containing = [c for c, parts in self.combination_parts.items() if parts & set(modalities)]
             if containing:  # "after microwave ablation...": what combinations built on MWA say
                 below += facts_about(self.store, containing, ALL_RELATIONS)[0]
@@ -346,7 +365,7 @@ class Answerer:
             return self._choose(ranked, strong, weak, strict=bool(modalities) and self._strict(detected.strong),
                                 wider=self._rank(below, scores, relations, penalty=BELOW_PENALTY)), sparql
         pool, sparql = self._closest_facts(scores)
-        return self._choose(self._rank(pool, scores, relations), strong, weak, strict=False), sparql
+        return self._choose(self._rank(pool, scores, relations, boost=boost), strong, weak, strict=False), sparql
 
     def _choose(self, ranked: list[FactHit], strong: list[str], weak: list[list[str]], strict: bool,
                 wider: list[FactHit] = ()) -> list[FactHit]:

@@ -24,7 +24,8 @@ INTENTS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["hasContraindication", "hasRelativeContraindication"]),
     "indication": (
         [r"\bindicat(ion|ions|ed)\b", r"\beligib", r"\bcandidates?\b", r"\bselection criteria", r"\bwhich patients\b",
-         r"\bwho (can|should|could|may|might|will) (get|have|receive|undergo|benefit|be (treated|offered|given))"],
+         r"\bwho (can|should|could|may|might|will) (get|have|receive|undergo|benefit|be (treated|offered|given))",
+         r"^\s*who (is|are)\b.*\bfor\b", r"\bfor whom\b", r"\bwho (benefits|gets|receives)\b"],
         [r"\bsuitable", r"\bqualif", r"\bcriteria\b", r"\bapplicable", r"\bwhich (tumou?rs|cases|people)\b",
          r"\bwhen (is|are|should|can|would|do)\b.*\b(used|indicated|performed|recommended|applied|chosen|offered|an option)\b",
          r"\b(used|applied|appropriate|useful|recommended) (for|in|to treat)\b", r"\bwhat (tumou?rs|patients|cases|lesions) can\b",
@@ -100,7 +101,8 @@ INTENTS: dict[str, tuple[list[str], list[str], list[str]]] = {
     "definition": (
         [r"^\s*(what|who) (is|are|was|were)\b(?!\s+the\s+(typical|usual|normal|maximum|minimum|max|min|average|"
          r"best|recommended|main|first|standard|optimal|ideal|right|correct|size|length|number|dose|rate|time|cost|"
-         r"price|duration)\b)(?!.*\b(used|done|given|causes?|effects?|risks?|advantages?|limitations?|indications?|contra\w*|mechanism|drugs?|agents?|difference)\b)",
+         r"price|duration|treatments?|options?|choices?|types?|kinds?|ways?|methods?|alternatives?)\b)"
+         r"(?!.*\b(used|done|given|causes?|effects?|risks?|advantages?|limitations?|indications?|contra\w*|mechanism|drugs?|agents?|difference)\b)",
          r"\bdefin", r"\bwhat does\b.*\bmean", r"\bwhat is meant", r"\bmeaning of\b"],
         [r"\bexplain\b", r"\btell me (about|what)", r"\bdescribe\b", r"\boverview", r"\brelated to\b", r"\brelationship\b"],
         ["hasDefinition"]),
@@ -264,3 +266,50 @@ def describes_patient(question: str) -> bool:
 
 def asks_eligibility(question: str) -> bool:
     return bool(_ELIGIBILITY.search(question))
+
+
+# Lay words students type, and the clinical words the sources use: added to the question (never replacing it)
+# so that intent patterns, lexical overlap and the embedding see both.
+LAY_TERMS = {
+    r"\bcomes? back\b|\breturns?\b|\brelapse\w*": "recurrence",
+    r"\bspread(s|ing)?\b": "metastasis",
+    r"\bside[- ]?effects?\b": "adverse effects",
+    r"\bchemo\b": "chemotherapy",
+    r"\bshrinks?\b": "shrinkage",
+    r"\bcut (it )?out\b|\bremov(e|al) (the|of the)? ?tumou?r\b": "surgical resection",
+    r"\bburn(s|ing)?\b": "thermal ablation",
+    r"\bfreez(e|es|ing)\b": "cryoablation",
+    r"\bscans?\b": "imaging CT MRI",
+    r"\bblood thinner\w*|\bbleeding (risk|problems?|disorder)\b": "coagulation",
+    r"\bliver failure\b": "liver insufficiency",
+    r"\bwater in the (belly|abdomen)\b|\bfluid in the (belly|abdomen)\b": "ascites",
+    r"\bstop(ped|ping)?\b|\bpause\w*": "no further intervention",
+    r"\bwork(s|ed)? (well|best)\b|\bsuccess\w*": "efficacy",
+    r"\bhow long\b.*\blive\b|\blife expectancy\b": "survival",
+    r"\bdangerous\b|\brisky\b": "risks complications",
+}
+_LAY = [(re.compile(k, re.IGNORECASE), v) for k, v in LAY_TERMS.items()]
+
+
+def with_clinical_terms(question: str) -> str:
+    """The question followed by the clinical words for any lay words in it ("come back" -> recurrence)."""
+    extra = [v for pattern, v in _LAY if pattern.search(question)]
+    return question if not extra else f"{question} ({'; '.join(extra)})"
+
+
+_FOCUS = re.compile(r"^\s*(?:what|which)\s+(?:kinds? of |types? of |sort of )?([a-z][a-z-]+)\s+"
+                    r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|must|might|may)\b",
+                    re.IGNORECASE)
+_QUESTION_WORDS = {"is", "are", "was", "were", "does", "do", "did", "can", "could", "should", "would", "will", "happens",
+                   "happened", "causes", "caused", "makes", "made", "about", "if", "when", "the", "a", "an", "of", "to"}
+
+
+def unknown_focus(question: str, vocabulary: set[str]) -> str | None:
+    """'What anesthesia is used for RFA?': the thing asked for is a word the sources never use."""
+    m = _FOCUS.match(question)
+    if not m:
+        return None
+    word = m.group(1).lower()
+    if word in _QUESTION_WORDS or word in vocabulary or word.rstrip("s") in vocabulary:
+        return None
+    return word
