@@ -38,6 +38,7 @@ from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from .corpus import Quote
 from .errors import InputError
 from .qa.retrieval import template
 from .store import GraphStore, bind
@@ -117,14 +118,6 @@ class Criterion:
 
 
 @dataclass
-class Evidence:
-    document: str
-    start: int
-    end: int
-    quote: str
-
-
-@dataclass
 class Rule:
     """One fact whose concept has criteria: an indication, a (relative) contraindication or a suggestion."""
     fact: str
@@ -136,7 +129,7 @@ class Rule:
     statement: str
     note: str | None
     criteria: tuple[Criterion, ...] = ()
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[Quote] = field(default_factory=list)
 
     def evaluate(self, findings: dict) -> str:
         outcomes = [c.evaluate(findings) for c in self.criteria]
@@ -200,7 +193,7 @@ class Assessor:
                 rule = facts[r["fact"]] = Rule(r["fact"], kind, r["concept"], r["conceptLabel"] or r["concept"],
                                                r["conceptNote"], r["holder"], r["statement"], r["note"],
                                                criteria[r["concept"]])
-            ev = Evidence(r["doc"], int(r["start"]), int(r["end"]), r["exact"])
+            ev = Quote(r["doc"], int(r["start"]), int(r["end"]), r["exact"])
             if ev not in rule.evidence:
                 rule.evidence.append(ev)
             if r["fact"] not in reach.setdefault(r["modality"], []):

@@ -19,6 +19,15 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """A verbatim span of a corpus document: what every piece of evidence cites (text[start:end] == quote)."""
+    document: str
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True)
 class Sentence:
     document: str
     index: int

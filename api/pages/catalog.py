@@ -10,21 +10,13 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from kg.corpus import load_corpus
+from kg.corpus import Quote, load_corpus
 from kg.qa.retrieval import template
 from kg.store import GraphStore
 from kg.vocab import HCC, local_name
 
 TREATMENT_MODALITY = str(HCC.TreatmentModality)
 ROOT_CLASS = str(HCC.Concept)
-
-
-@dataclass(frozen=True)
-class Evidence:
-    document: str
-    start: int
-    end: int
-    quote: str
 
 
 @dataclass
@@ -36,7 +28,7 @@ class Fact:
     object_is_literal: bool
     statement: str
     note: str | None
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[Quote] = field(default_factory=list)
 
     @property
     def relation(self) -> str:
@@ -115,7 +107,7 @@ class Catalog:
         self.facts_out: dict[str, list[Fact]] = defaultdict(list)
         self.facts_in: dict[str, list[Fact]] = defaultdict(list)
         self.by_relation: dict[str, list[Fact]] = defaultdict(list)
-        self.evidence_by_document: dict[str, list[tuple[Evidence, Fact]]] = defaultdict(list)
+        self.evidence_by_document: dict[str, list[tuple[Quote, Fact]]] = defaultdict(list)
         for f in self.facts.values():
             self.facts_out[f.subject].append(f)
             self.by_relation[f.predicate].append(f)
@@ -181,7 +173,7 @@ class Catalog:
             if f is None:
                 f = facts[r["fact"]] = Fact(r["fact"], r["s"], r["p"], r["o"], r["literal"] == "true",
                                             r["statement"], r["note"])
-            ev = Evidence(r["doc"], int(r["start"]), int(r["end"]), r["exact"])
+            ev = Quote(r["doc"], int(r["start"]), int(r["end"]), r["exact"])
             if ev not in f.evidence:
                 f.evidence.append(ev)
         for f in facts.values():

@@ -6,9 +6,10 @@ table and its source list can go on a slide together.
 """
 from dataclasses import dataclass, field
 
+from kg.corpus import Quote
 from kg.vocab import HCC
 
-from .catalog import Catalog, Evidence, Fact
+from .catalog import Catalog, Fact
 
 ROWS = [("Indications", ["hasIndication"]),
         ("Contraindications", ["hasContraindication", "hasRelativeContraindication"]),
@@ -35,13 +36,13 @@ class Item:
 class Table:
     modalities: list[str]
     rows: list[tuple[str, list[list[Item]]]]
-    sources: list[Evidence]
+    sources: list[Quote]
     comparisons: list[tuple[Fact, list[int]]]
 
 
 def compare(catalog: Catalog, modalities: list[str]) -> Table:
-    numbers: dict[Evidence, int] = {}
-    sources: list[Evidence] = []
+    numbers: dict[Quote, int] = {}
+    sources: list[Quote] = []
 
     def cite(fact: Fact) -> list[int]:
         out = []

@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from ..corpus import Quote
 from ..store import GraphStore, bind
 from ..vocab import HCC
 
@@ -10,14 +11,6 @@ from ..vocab import HCC
 @lru_cache(maxsize=None)
 def template(name: str) -> str:
     return resources.files("kg.queries").joinpath(f"{name}.rq").read_text(encoding="utf-8")
-
-
-@dataclass
-class EvidenceItem:
-    document: str
-    start: int
-    end: int
-    quote: str
 
 
 @dataclass
@@ -29,7 +22,7 @@ class FactHit:
     statement: str
     note: str | None
     target: str  # the entity of the question that led here (differs from subject when inherited)
-    evidence: list[EvidenceItem] = field(default_factory=list)
+    evidence: list[Quote] = field(default_factory=list)
     score: float = 0.0
 
 
@@ -40,7 +33,7 @@ def _collect(rows) -> list[FactHit]:
         if hit is None:
             hit = facts[r["fact"]] = FactHit(r["fact"], r["holder"], r["p"], r["o"], r["statement"], r.get("note"),
                                              r["target"])
-        ev = EvidenceItem(r["doc"], int(r["start"]), int(r["end"]), r["exact"])
+        ev = Quote(r["doc"], int(r["start"]), int(r["end"]), r["exact"])
         if ev not in hit.evidence:
             hit.evidence.append(ev)
     for hit in facts.values():
