@@ -56,12 +56,6 @@ def bind(template: str, **values: Iterable[str]) -> str:
     return out
 
 
-def _lexical(term) -> str | None:
-    if term is None:
-        return None
-    return term.value
-
-
 class EmbeddedGraphStore:
     """The built dataset in an in-memory pyoxigraph store; the default graph is the union of all graphs."""
 
@@ -86,8 +80,15 @@ class EmbeddedGraphStore:
             solutions = self._store.query(query, use_default_graph_as_union=True)
         except SyntaxError as e:
             raise QueryError(str(e)) from e
-        names = [v.value for v in solutions.variables]
-        return [{n: _lexical(sol[n]) for n in names} for sol in solutions]
+        names = list(enumerate(v.value for v in solutions.variables))
+        rows = []
+        for sol in solutions:
+            row = {}
+            for i, n in names:
+                term = sol[i]
+                row[n] = None if term is None else term.value
+            rows.append(row)
+        return rows
 
     def ask(self, query: str) -> bool:
         return bool(self._store.query(query, use_default_graph_as_union=True))

@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 router = APIRouter(tags=["questions"])
@@ -25,12 +26,14 @@ def _answer(request: Request, question: str) -> dict:
     return out
 
 
-@router.post("/ask", summary="Answer a clinical question with facts and their source quotes")
-def ask(request: Request, body: AskRequest) -> dict:
-    return _answer(request, body.question)
+# The answer is plain JSON already: returned as is, it skips FastAPI's re-encoding of every nested value.
+@router.post("/ask", summary="Answer a clinical question with facts and their source quotes",
+             response_class=JSONResponse)
+def ask(request: Request, body: AskRequest):
+    return JSONResponse(_answer(request, body.question))
 
 
-@router.get("/ask", summary="Answer a clinical question (GET form)")
+@router.get("/ask", summary="Answer a clinical question (GET form)", response_class=JSONResponse)
 def ask_get(request: Request, question: Annotated[str, Query(min_length=1, max_length=2000, pattern=r"\S",
-                                                             description="a clinical question in English")]) -> dict:
-    return _answer(request, question)
+                                                             description="a clinical question in English")]):
+    return JSONResponse(_answer(request, question))

@@ -355,26 +355,34 @@ class Answerer:
                 strong = strong + ["hasSubtype"] if kinds else strong
             if not modalities:
                 pool += self._closest_facts(scores)[0]
-            below = facts_below(self.store, modalities)[0] if modalities else []
-            if modalities:  # what other statements say about it ("local ablation includes cryoablation")
-                below += [f for f in facts_mentioning(self.store, modalities)[0] if f.object in modalities]
-            containing = [c for c, parts in self.combination_parts.items() if parts & set(modalities)]
-            if containing:  # "after microwave ablation...": what combinations built on MWA say
-                below += facts_about(self.store, containing, ALL_RELATIONS)[0]
             ranked = self._rank(pool, scores, relations, boost=boost)
             return self._choose(ranked, strong, weak, strict=bool(modalities) and self._strict(detected.strong),
-                                wider=self._rank(below, scores, relations, penalty=BELOW_PENALTY)), sparql
+                                wider=lambda: self._rank(self._around(modalities), scores, relations,
+                                                         penalty=BELOW_PENALTY)), sparql
         pool, sparql = self._closest_facts(scores)
         return self._choose(self._rank(pool, scores, relations, boost=boost), strong, weak, strict=False), sparql
 
+    def _around(self, modalities: list[str]) -> list[FactHit]:
+        """Facts of the subclasses of the named modalities, of statements about them, and of combinations built
+        on them: read only when facts are picked by meaning."""
+        if not modalities:
+            return []
+        out = facts_below(self.store, modalities)[0]
+        # what other statements say about it ("local ablation includes cryoablation")
+        out += [f for f in facts_mentioning(self.store, modalities)[0] if f.object in modalities]
+        containing = [c for c, parts in self.combination_parts.items() if parts & set(modalities)]
+        if containing:  # "after microwave ablation...": what combinations built on MWA say
+            out += facts_about(self.store, containing, ALL_RELATIONS)[0]
+        return out
+
     def _choose(self, ranked: list[FactHit], strong: list[str], weak: list[list[str]], strict: bool,
-                wider: list[FactHit] = ()) -> list[FactHit]:
+                wider=lambda: []) -> list[FactHit]:
         """All facts of the kinds a list question asks for, else the few closest in meaning.
 
         A kind the question names outright (strong) is answered whenever the pool holds it; a kind it only
         suggests (weak) only when its facts are about as close in meaning as the best fact.
         strict: no fact of a kind named outright means the sources do not say.
-        wider: facts of the subclasses of what was named, considered only when picking by meaning."""
+        wider: a callable giving facts around what was named, called only when picking by meaning."""
         ranked = _dedupe(ranked)
         if not ranked:
             return []
@@ -393,9 +401,9 @@ class Answerer:
             close = [f for f in ranked if local_name(f.predicate) not in primary and f.score >= best - CLOSE_MARGIN]
             return self._order(chosen, primary) + close[:3]
         if strict and strong and not any(r in rel_best for r in strong):
-            below = [f for f in wider if local_name(f.predicate) in strong]
+            below = [f for f in wider() if local_name(f.predicate) in strong]
             return self._order(below, strong) if below else []
-        return self._cut(sorted(_dedupe(ranked + list(wider)), key=lambda f: -f.score))
+        return self._cut(sorted(_dedupe(ranked + list(wider())), key=lambda f: -f.score))
 
     @staticmethod
     def _own_first(facts: list[FactHit]) -> list[FactHit]:
