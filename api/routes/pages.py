@@ -14,7 +14,7 @@ from api.pages import reader
 from api.pages.catalog import get_catalog
 from api.pages.render import BASE, entity_href, render
 
-from . import assets, console, downloads, entities, graph
+from . import assess_page, assets, console, downloads, entities, graph
 from .ask import _answer as answer_question
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -127,5 +127,5 @@ def document_page(request: Request, doc_id: str, start: int | None = None, end: 
                                              "facts_json": facts_json}, started, status=400 if problem else 200)
 
 
-for module in (entities, graph, console, downloads, assets):
+for module in (entities, graph, console, downloads, assets, assess_page):
     router.include_router(module.router)
