@@ -43,7 +43,7 @@ QUANTITY_WORDS = {"rate", "percent", "percentage", "long", "much", "many", "dose
 LEXICAL_WEIGHT = 0.15  # share of the question's own content words found in a fact's statement or quotes  # facts of other kinds that nearly tie with the best are kept beside a list
 LIST_INTENTS = {"indication", "contraindication", "absolute_contraindication", "relative_contraindication", "drug",
                 "embolic_agent", "guidance", "route", "adverse_effect", "limitation", "mechanism", "subtypes",
-                "follow_up", "response", "prognostic", "procedure", "definition", "rationale"}
+                "follow_up", "response", "prognostic", "procedure", "definition", "rationale", "options"}
 GENERIC = {str(HCC.HCC), str(HCC.MetastaticLiverCancer)}
 CONDITION_TYPES = {"Indication", "Contraindication"}
 SINGLE_WORD_TYPES = {"Drug", "EmbolicAgent", "ImagingModality", "ApproachRoute", "AdverseEffect", "Disease"}

@@ -128,6 +128,11 @@ INTENTS: dict[str, tuple[list[str], list[str], list[str]]] = {
         [], [r"^\s*why\b", r"\bwhat is the (point|purpose|reason|rationale)\b", r"\bpurpose of\b", r"\breasons? (for|why)\b",
              r"\bwhy (is|are|do|does|would|should)\b"],
         ["hasMechanism", "hasAdvantage", "hasOutcome"]),
+    "options": (
+        [], [r"\b(treatment|therapy|therapeutic|management) (options?|choices?|strategies)\b",
+             r"\bwhat (treatments?|therapies) (are|is|can|could|should)\b", r"\bhow (is|are|can|should)\b.*\b(treated|managed)\b",
+             r"\bwhich treatments?\b", r"\bwhat can be done\b"],
+        ["treats", "hasIndication", "hasRecommendation"]),
     "prognostic": (
         [r"\bfactors?\b"], [r"\binfluenc", r"\baffect(s|ing)?\b.*\b(efficacy|outcome|result)", r"\bpredict"],
         ["hasPrognosticFactor"]),
