@@ -1,6 +1,5 @@
 """The real graph: complete on real content, and checkable by independent RDF tools from its exports."""
 import json
-from pathlib import Path
 
 import pytest
 from pyshacl import validate

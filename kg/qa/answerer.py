@@ -17,8 +17,9 @@ from ..search import Embedder, VectorIndex
 from ..store import GraphStore, bind
 from ..vocab import HCC, local_name
 from . import intent as qi
-from .retrieval import (FactHit, comparisons, facts_about, facts_below, facts_by_iri, facts_mentioning, is_subclass,
+from .retrieval import (FactHit, comparisons, facts_about, facts_below, facts_by_iri, facts_mentioning,
                         template)
+from .words import content_words, label_variants, vocabulary_of
 
 log = logging.getLogger(__name__)
 
@@ -35,24 +36,18 @@ COMPARISON_MARGIN = 0.15
 COMPARATIVE = ["hasAdvantage", "hasLimitation", "hasRecommendation", "hasOutcome", "hasMechanism", "combinedWith"]
 RELATION_BONUS = 0.06
 LIST_MARGIN = 0.12   # a list relation answers when its best fact is this close to the best fact overall
-CLOSE_MARGIN = 0.03
+CLOSE_MARGIN = 0.03  # facts of other kinds that nearly tie with the best are kept beside a list
 BELOW_PENALTY = 0.02  # facts of a subclass (MWA for "ablation") rank a little below the class's own
 OWN_FIRST = {"hasProcedureStep", "hasTechnicalRequirement"}
 QUANTITY_WORDS = {"rate", "percent", "percentage", "long", "much", "many", "dose", "dosage", "temperature", "degree",
                   "duration", "time", "number", "level", "amount", "value", "often", "cost", "price"}
-LEXICAL_WEIGHT = 0.15  # share of the question's own content words found in a fact's statement or quotes  # facts of other kinds that nearly tie with the best are kept beside a list
+LEXICAL_WEIGHT = 0.15  # share of the question's own content words found in a fact's statement or quotes
 LIST_INTENTS = {"indication", "contraindication", "absolute_contraindication", "relative_contraindication", "drug",
                 "embolic_agent", "guidance", "route", "adverse_effect", "limitation", "mechanism", "subtypes",
                 "follow_up", "response", "prognostic", "procedure", "definition", "rationale", "options"}
 GENERIC = {str(HCC.HCC), str(HCC.MetastaticLiverCancer)}
 CONDITION_TYPES = {"Indication", "Contraindication"}
 SINGLE_WORD_TYPES = {"Drug", "EmbolicAgent", "ImagingModality", "ApproachRoute", "AdverseEffect", "Disease"}
-
-RANGES = {"hasIndication": "Indication", "hasContraindication": "Contraindication",
-          "hasRelativeContraindication": "Contraindication", "hasMechanism": "Mechanism",
-          "hasAdverseEffect": "AdverseEffect", "hasLimitation": "Limitation", "hasAdvantage": "Advantage",
-          "usesDrug": "Drug", "usesEmbolicAgent": "EmbolicAgent", "guidedBy": "ImagingModality",
-          "hasRoute": "ApproachRoute", "hasFollowUp": "FollowUpRule", "hasOutcome": "Outcome"}
 
 RELATION_LABELS = {
     "hasIndication": "indications", "hasContraindication": "contraindications",
@@ -93,12 +88,12 @@ class Answerer:
         labels = []
         for c in self.concepts.values():
             for text in [c.label, *c.alts]:
-                labels += [(c.iri, v) for v in _label_variants(text) if self._linkable(c, v)]
+                labels += [(c.iri, v) for v in label_variants(text) if self._linkable(c, v)]
         self.labels = LabelIndex(labels)
         self.known_words = {v.lower() for _, v in labels}
         self._fact_rows = {it.iri: i for i, it in enumerate(index.items) if it.kind == "fact"}
         self._passage_rows = np.array([i for i, it in enumerate(index.items) if it.kind == "passage"])
-        self.vocabulary = _vocabulary(index) | {w for _, v in labels for w in re.findall(r"[a-z]+", v.lower())}
+        self.vocabulary = vocabulary_of(index) | {w for _, v in labels for w in re.findall(r"[a-z]+", v.lower())}
         self._vocabulary_list = sorted(self.vocabulary)
         self.ancestors = self._load_ancestors()
         self.fact_mentions = self._load_fact_mentions()
@@ -120,7 +115,7 @@ class Answerer:
         texts: dict[str, list[str]] = {}
         for r in self.store.select(template("fact_texts")):
             texts.setdefault(r["fact"], []).append(r["text"])
-        self.fact_words = {f: _content_words(" ".join(t)) for f, t in texts.items()}
+        self.fact_words = {f: content_words(" ".join(t)) for f, t in texts.items()}
         return {f: {m.iri for m in self.labels.mentions(" | ".join(t))} for f, t in texts.items()}
 
     @staticmethod
@@ -181,7 +176,7 @@ class Answerer:
         detected = qi.detect_intents(q)
         intents = detected.all
         relations = qi.relations_for(intents)
-        ctx = _Query(scores, _content_words(q) - self._label_words(entities))
+        ctx = _Query(scores, content_words(q) - self._label_words(entities))
         facts, sparql = self._select_facts(q, entities, detected, relations, ctx)
         quantity = qi.quantity_asked(q)
         if quantity and not any(qi.quantity_given(quantity, e.quote) for f in facts for e in f.evidence):
@@ -285,7 +280,7 @@ class Answerer:
         for e in entities:
             c = self.concepts[e]
             for label in [c.label, *c.alts]:
-                words |= _content_words(label)
+                words |= content_words(label)
         return words
 
     def _is_typo(self, word: str) -> bool:
@@ -626,55 +621,3 @@ def _dedupe(facts: list[FactHit]) -> list[FactHit]:
 
 def _predicate_label(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
-
-
-def _label_variants(text: str) -> list[str]:
-    """'computed tomography (CT)' is also found as 'computed tomography' and 'CT'."""
-    out = [text]
-    m = re.match(r"^(.*?)\s*\(([^)]+)\)\s*$", text)
-    if m:
-        out.append(m.group(1))
-        if re.fullmatch(r"[A-Z0-9][A-Za-z0-9-]{1,7}", m.group(2)):
-            out.append(m.group(2))
-    return [v for v in out if v.strip() and v.strip().lower() not in GENERIC_WORDS]
-
-
-# Words that name a kind of fact, not a thing: never entity labels on their own.
-_KINDS = ["indication", "contraindication", "relative contraindication", "absolute contraindication", "mechanism",
-          "mechanism of action", "adverse effect", "side effect", "complication", "limitation", "disadvantage", "risk",
-          "advantage", "benefit", "drug", "chemotherapy drug", "chemotherapeutic drug", "anticancer drug",
-          "chemotherapeutic agent", "medication", "embolic agent", "imaging", "guidance", "route", "procedure", "step",
-          "technique", "follow-up", "response", "outcome", "efficacy", "effect", "comparison", "combination",
-          "definition", "recommendation", "finding", "factor", "treatment", "therapy", "modality", "method", "tumor",
-          "tumour", "lesion", "patient", "cancer", "chemotherapy"]
-GENERIC_WORDS = set(_KINDS) | {k + "s" for k in _KINDS}
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ies", "es", "s", "ing", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-def _content_words(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())
-            if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
-
-
-def _vocabulary(index: VectorIndex) -> set[str]:
-    words = set()
-    for it in index.items:
-        words.update(re.findall(r"[a-z]+", it.text.lower()))
-    words.update(STOPWORDS)
-    return words
-
-
-STOPWORDS = set("""a about above after again against all am an and any are as at be because been before being below
-between both but by can cannot could did do does doing down during each few for from further had has have having he her
-here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on
-once only or other our ours ourselves out over own same she should so some such than that the their theirs them
-themselves then there these they this those through to too under until up very was we were what when where which while
-who whom why will with would you your yours yourself yourselves tell explain give list name please know want need much
-many get got use used using patient patients doctor treatment treatments therapy therapies cancer tumor tumour liver
-best good bad okay ok yes difference mean means""".split())

@@ -62,9 +62,6 @@ def facts_by_iri(store: GraphStore, facts: list[str]) -> tuple[list[FactHit], st
     return _collect(store.select(query)), query
 
 
-def is_subclass(store: GraphStore, sub: str, sup: str) -> bool:
-    return store.ask(bind(template("is_subclass"), sub=[sub], super=[sup]))
-
 
 def facts_below(store: GraphStore, targets: list[str]) -> tuple[list[FactHit], str]:
     """Facts stated for subclasses of the targets."""
