@@ -83,7 +83,8 @@ def cmd_sparql(args) -> int:
     text = Path(args.query).read_text(encoding="utf-8") if Path(args.query).is_file() else args.query
     service = start_service(_settings(args))
     try:
-        result = service.run(text, fmt=args.format)
+        # a table for SELECT/ASK and Turtle for graphs unless a format is asked for
+        result = service.run(text, accept=None if args.format else "text/csv, text/turtle", fmt=args.format)
     finally:
         service.close()
     sys.stdout.write(result.body.decode("utf-8"))

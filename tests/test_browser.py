@@ -227,3 +227,31 @@ def test_pages_fit_laptop_and_phone_widths(browser, live_server, viewport):
             pg.screenshot(path=str(SCREENS / f"{name}-{viewport['width']}.png"))
     finally:
         context.close()
+
+
+def test_assess_a_case_and_follow_a_rule_citation_to_the_highlighted_quote(page):
+    page.goto("/")
+    page.get_by_role("link", name="Assess", exact=True).click()
+    page.wait_for_url("**/assess/case")
+    page.get_by_label("Child-Pugh grade", exact=True).select_option("C")
+    page.get_by_label("Number of tumours").fill("1")
+    page.get_by_label("Maximum tumour diameter").fill("3")
+    page.get_by_role("button", name="Assess", exact=True).click()
+    page.wait_for_selector("table.verdicts")
+    row = page.locator("table.verdicts tbody tr", has=page.get_by_role("link", name="radiofrequency ablation", exact=True))
+    assert row.locator(".verdict").inner_text() == "contraindicated"
+    row.get_by_role("link", name="radiofrequency ablation", exact=True).click()
+    rfa = page.locator("section.modality-result:target")
+    assert "contraindicated" in rfa.locator("h3").inner_text()
+    fired = rfa.locator("tr.o-met").first
+    quote = fired.locator("ul.quotes q").first.inner_text().strip("“”")
+    for viewport in (PHONE, LAPTOP):  # the result fits a phone too; screenshots for a person to look at
+        page.set_viewport_size(viewport)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENS / f"assess-{viewport['width']}.png"))
+    fired.locator("a.cite-num").first.click()
+    page.wait_for_url(re.compile(r"/documents/[\w-]+\?start=\d+&end=\d+#q-\d+-\d+$"))
+    page.wait_for_selector("mark.target")
+    assert "".join(page.locator("mark.target").all_inner_texts()) == quote
+    assert in_viewport(page, "mark.target")
