@@ -31,6 +31,9 @@ SEMANTIC_MARGIN = 0.10
 SEMANTIC_MAX = 6
 RELATIVE_MARGIN = 0.12
 ABSTAIN_OPENING = "The sources do not answer this question."
+QUANTITY_NAMES = {"dose": "dose", "temperature": "temperature", "rate": "rate or percentage",
+                  "radiation": "isotope or radiation dose", "duration": "duration", "cost": "cost",
+                  "device_size": "device size"}
 MAX_COMPARISON_FACTS = 16
 COMPARISON_MARGIN = 0.15
 COMPARATIVE = ["hasAdvantage", "hasLimitation", "hasRecommendation", "hasOutcome", "hasMechanism", "combinedWith"]
@@ -186,11 +189,11 @@ class Answerer:
                       and topic & self.fact_words.get(f.iri, set())]
             facts = self._cut(sorted(giving, key=lambda f: -f.score), floor=0.35, limit=4)
         if not facts:
-            what = qi.QUANTITIES and quantity
             reason = "not_in_sources" if (entities or best_passage >= OFF_TOPIC_BELOW) else "out_of_scope"
-            msg = (f"The sources do not give this ({what})." if what else
-                   "The sources do not say this" + (f" about {', '.join(self.concepts[e].label for e in entities)}."
-                                                     if entities else "."))
+            about = ", ".join(self.concepts[e].label for e in entities)
+            msg = (f"They give no {QUANTITY_NAMES.get(quantity, quantity)} for it." if quantity else
+                   f"They state nothing of the kind asked about {about}." if about else
+                   "They state nothing of the kind asked.")
             return self._abstain(base, reason, msg, entities=entities, intents=intents, sparql=sparql)
         body = self._compose(q, entities, intents, facts)
         retrieval = sparql
@@ -527,13 +530,16 @@ class Answerer:
         return c.label if c else local_name(iri)
 
     def _compose(self, q: str, entities: list[str], intents: list[str], facts: list[FactHit]) -> str:
-        names = ", ".join(self._label(e) for e in entities[:3]) or "this question"
+        named = [e for e in entities if e not in GENERIC] or entities  # "liver cancer" is the context of all
+        labels = [self._label(e) for e in named[:3]]
+        names = " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels) or "this question"
         rels = []
         for f in facts:
             lbl = RELATION_LABELS.get(local_name(f.predicate), local_name(f.predicate))
             if lbl not in rels:
                 rels.append(lbl)
-        head = f"What the sources say on {' and '.join(rels[:3])} of {names}:" if rels else f"On {names}, the sources say:"
+        kinds = ", ".join(rels[:3]) if len(rels) <= 3 else ", ".join(rels[:3]) + " and more"
+        head = f"What the sources say on the {kinds} of {names}:" if rels else f"On {names}, the sources say:"
         lines = [head]
         for i, f in enumerate(facts, start=1):
             line = f"[{i}] {f.statement}"
