@@ -17,9 +17,10 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 BASE = str(HCC)
 DOC_PREFIX = "doc/"
 
-NAV = [("/", "Ask"), ("/browse", "Browse"), ("/compare", "Compare"), ("/graph", "Graph"),
+NAV = [("/", "Ask"), ("/browse", "Browse"), ("/compare", "Compare"), ("/assess/case", "Assess"), ("/graph", "Graph"),
        ("/documents", "Sources"), ("/query", "SPARQL"), ("/downloads", "Downloads")]
-ACTIVE_ALIASES = {"id": "/browse"}  # entity pages belong to Browse in the navigation
+# entity pages belong to Browse in the navigation, the case form to Assess
+ACTIVE_ALIASES = {"id": "/browse", "assess": "/assess/case"}
 DISCLAIMER = ("The content is educational, drawn from the cited sources; it is not clinical advice and does not "
               "replace a clinician's judgement.")
 
