@@ -90,7 +90,9 @@ def compare_page(request: Request, m: Annotated[list[str], Query()] = []):  # no
     return render(request, "compare.html", {"modalities": modalities, "chosen": chosen, "table": table,
                                             "message": message, "max_columns": comparing.MAX_COLUMNS,
                                             "abbrev": {c.local: comparing.abbreviation(c) for c in modalities},
-                                            "catalog": catalog}, started, status=400 if unknown else 200)
+                                            "catalog": catalog,
+                                            "titles": {d.id: d.title for d in catalog.documents.values()}},
+                  started, status=400 if unknown else 200)
 
 
 @router.get("/documents")
