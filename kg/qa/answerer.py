@@ -164,7 +164,8 @@ class Answerer:
         if not entities and best_passage < OFF_TOPIC_BELOW:
             return self._abstain(base, "out_of_scope", "This question is outside what the sources cover: the "
                                  "interventional treatment of primary liver cancer.")
-        unknown = qi.unknown_drug_names(q, self.known_words) + qi.unknown_drug_classes(q, self.vocabulary)
+        unknown = [w for w in qi.unknown_drug_names(q, self.known_words) if w.lower() not in self.vocabulary] + \
+            qi.unknown_drug_classes(q, self.vocabulary)
         focus = qi.unknown_focus(q, self.vocabulary)
         if focus and not self._is_typo(focus):
             unknown.append(focus)
@@ -182,10 +183,11 @@ class Answerer:
         ctx = _Query(scores, content_words(q) - self._label_words(entities))
         facts, sparql = self._select_facts(q, entities, detected, relations, ctx)
         quantity = qi.quantity_asked(q)
-        if quantity and not any(qi.quantity_given(quantity, e.quote) for f in facts for e in f.evidence):
-            # "how long do side effects last": only facts that state a duration can answer
+        if quantity:
+            # "how long do side effects last": only facts that state a duration, about what was asked, can answer
             topic = ctx.words - QUANTITY_WORDS
-            giving = [f for f in ctx.seen.values() if any(qi.quantity_given(quantity, e.quote) for e in f.evidence)
+            giving = [f for f in _dedupe(facts + list(ctx.seen.values()))
+                      if any(qi.quantity_given(quantity, e.quote) for e in f.evidence)
                       and topic & self.fact_words.get(f.iri, set())]
             facts = self._cut(sorted(giving, key=lambda f: -f.score), floor=0.35, limit=4)
         if not facts:

@@ -99,9 +99,9 @@ INTENTS: dict[str, tuple[list[str], list[str], list[str]]] = {
                                       r"\bsequential"],
         ["combinedWith"]),
     "definition": (
-        [r"^\s*(what|who) (is|are|was|were)\b(?!\s+the\s+(typical|usual|normal|maximum|minimum|max|min|average|"
+        [r"^\s*(what|who) (is|are|was|were)\b(?!\s+the\s+(?:\w+\s+){0,2}(typical|usual|normal|maximum|minimum|max|min|average|"
          r"best|recommended|main|first|standard|optimal|ideal|right|correct|size|length|number|dose|rate|time|cost|"
-         r"price|duration|treatments?|options?|choices?|types?|kinds?|ways?|methods?|alternatives?)\b)"
+         r"price|duration|treatments?|options?|choices?|types?|kinds?|ways?|methods?|alternatives?|rates?|chances?|risks?)\b)"
          r"(?!.*\b(used|done|given|causes?|effects?|risks?|advantages?|limitations?|indications?|contra\w*|mechanism|drugs?|agents?|difference)\b)",
          r"\bdefin", r"\bwhat does\b.*\bmean", r"\bwhat is meant", r"\bmeaning of\b"],
         [r"\bexplain\b", r"\btell me (about|what)", r"\bdescribe\b", r"\boverview", r"\brelated to\b", r"\brelationship\b"],
@@ -235,12 +235,14 @@ def mentions_liver(question: str) -> bool:
     return bool(_LIVER.search(question))
 
 
+_TREATMENT_LIKE = re.compile(r"\b[a-z]{3,}(therapy|therapies|ectomy|tomy|plasty)\b", re.IGNORECASE)
 _ISOTOPE_LIKE = re.compile(r"\b[a-z]{1,10}-?\d{2,3}\b", re.IGNORECASE)  # yttrium-90, iodine-125, Y90
 
 
 def unknown_drug_names(question: str, known_labels: set[str]) -> list[str]:
-    """Names of drugs or isotopes (by their form) that no concept of the graph carries."""
+    """Names of drugs, treatments or isotopes (by their form) that no concept of the graph carries."""
     names = [m.group(0) for m in _DRUG_LIKE.finditer(question)] + \
+            [m.group(0) for m in _TREATMENT_LIKE.finditer(question)] + \
             [m.group(0) for m in _ISOTOPE_LIKE.finditer(question) if not m.group(0).lower().startswith(("il", "covid"))]
     return [w for w in names if w.lower() not in known_labels]
 
