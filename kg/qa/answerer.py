@@ -44,6 +44,7 @@ BELOW_PENALTY = 0.02  # facts of a subclass (MWA for "ablation") rank a little b
 OWN_FIRST = {"hasProcedureStep", "hasTechnicalRequirement"}
 QUANTITY_WORDS = {"rate", "percent", "percentage", "long", "much", "many", "dose", "dosage", "temperature", "degree",
                   "duration", "time", "number", "level", "amount", "value", "often", "cost", "price"}
+QUOTED_BONUS = 0.3  # a fact holding a phrase the question quotes
 LEXICAL_WEIGHT = 0.15  # share of the question's own content words found in a fact's statement or quotes
 LIST_INTENTS = {"indication", "contraindication", "absolute_contraindication", "relative_contraindication", "drug",
                 "embolic_agent", "guidance", "route", "adverse_effect", "limitation", "mechanism", "subtypes",
@@ -72,6 +73,7 @@ class _Query:
     cosine: np.ndarray
     words: set[str]
     seen: dict = field(default_factory=dict)  # every candidate fact ranked so far, by IRI
+    phrases: tuple[str, ...] = ()  # what the question puts in quotes ('sniper rifle'): to be found verbatim
 
 
 @dataclass
@@ -119,6 +121,7 @@ class Answerer:
         for r in self.store.select(template("fact_texts")):
             texts.setdefault(r["fact"], []).append(r["text"])
         self.fact_words = {f: content_words(" ".join(t)) for f, t in texts.items()}
+        self.fact_texts = {f: " | ".join(t).lower() for f, t in texts.items()}
         return {f: {m.iri for m in self.labels.mentions(" | ".join(t))} for f, t in texts.items()}
 
     @staticmethod
@@ -180,8 +183,12 @@ class Answerer:
         detected = qi.detect_intents(q)
         intents = detected.all
         relations = qi.relations_for(intents)
-        ctx = _Query(scores, content_words(q) - self._label_words(entities))
+        ctx = _Query(scores, content_words(q) - self._label_words(entities), phrases=_quoted(q))
         facts, sparql = self._select_facts(q, entities, detected, relations, ctx)
+        if ctx.phrases and facts:  # every candidate holding a phrase the question quotes belongs to the answer
+            chosen = {f.iri for f in facts}
+            facts += [f for f in ctx.seen.values() if f.iri not in chosen
+                      and any(p in self.fact_texts.get(f.iri, "") for p in ctx.phrases)]
         quantity = qi.quantity_asked(q)
         if quantity:
             # "how long do side effects last": only facts that state a duration, about what was asked, can answer
@@ -496,6 +503,8 @@ class Answerer:
                 f.score += RELATION_BONUS
             if words:
                 f.score += LEXICAL_WEIGHT * len(words & self.fact_words.get(f.iri, set())) / len(words)
+            if scores.phrases and any(p in self.fact_texts.get(f.iri, "") for p in scores.phrases):
+                f.score += QUOTED_BONUS
         return sorted(facts, key=lambda f: -f.score)
 
     @staticmethod
@@ -606,6 +615,12 @@ def _rule_fact(rule: dict) -> dict:
             "predicate": {"iri": str(HCC[pred]), "label": _predicate_label(pred)},
             "object": rule["concept"], "statement": rule["statement"], "evidence": rule["evidence"],
             "criteria": rule["criteria"], "outcome": rule["outcome"]}
+
+
+def _quoted(question: str) -> tuple[str, ...]:
+    """Phrases the question puts in quotes, lower-cased."""
+    found = re.findall(r"(?:^|(?<=[\s(]))[\"“‘']([^\"”’']{3,60})[\"”’'](?=[\s.,;:?!)]|$)", question)
+    return tuple(p.strip().lower() for p in found if p.strip())
 
 
 def _main_intent(facts: list[FactHit], intents: list[str]) -> str:
