@@ -20,6 +20,7 @@ log = logging.getLogger("hcc_kg.api")
 
 def load_resources(app: FastAPI, settings: Settings):
     """Load the built graph and everything derived from it; fails clearly if the build is missing."""
+    from kg.catalog import Catalog
     from kg.qa.answerer import Answerer
     from kg.search import SentenceTransformerEmbedder, VectorIndex
     from kg.store import EmbeddedGraphStore
@@ -38,6 +39,7 @@ def load_resources(app: FastAPI, settings: Settings):
         raise RuntimeError(f"build/ vectors were made with {app.state.index.model}, settings ask for "
                            f"{settings.embedding_model}: rebuild with `hcc-kg build`")
     app.state.embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    app.state.catalog = Catalog(app.state.store, settings.corpus_dir)
     app.state.assessor = assess.load_assessor(app.state.store)
     app.state.answerer = Answerer(app.state.store, app.state.index, app.state.embedder, app.state.assessor)
     app.state.sparql = sparql.start_service(settings)

@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from .corpus import Quote
 from .errors import InputError
-from .qa.retrieval import template
+from .queries import template
 from .store import GraphStore, bind
 from .vocab import HCC, XSD
 

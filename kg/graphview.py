@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .qa.retrieval import template
+from .queries import template
 from .store import GraphStore
 from .vocab import RDFS, local_name
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Dataset
 
-from kg.qa.retrieval import template
+from kg.queries import template
 from kg.store import bind
 from kg.vocab import HCC
 

@@ -1,6 +1,6 @@
 """The web pages' read side: what the HTML pages (and their JSON twins) show, built from the graph once per app.
 
-catalog (concepts, classes, relations, facts with evidence, documents, loaded once) · entity (a concept's page)
+entity (a concept's page)
 · reader (a document with its cited spans) · compare (modalities side by side) · console (the SPARQL console's
 examples and result tables) · render (Jinja2 environment, link helpers, timing).
 """

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from kg.corpus import Quote
 from kg.vocab import HCC
 
-from .catalog import Catalog, Fact
+from kg.catalog import Catalog, Fact
 
 ROWS = [("Indications", ["hasIndication"]),
         ("Contraindications", ["hasContraindication", "hasRelativeContraindication"]),

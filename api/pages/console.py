@@ -7,9 +7,9 @@ vocabulary, never from a request). Queries run through the same guarded service 
 import json
 from dataclasses import dataclass
 
-from kg.qa.retrieval import template
+from kg.queries import template
 
-from .catalog import Catalog
+from kg.catalog import Catalog
 from .render import entity_href, short_iri
 
 PROVENANCE = ["quotes", "relation_sources", "document_facts", "graphs", "inherited", "criteria", "passages",

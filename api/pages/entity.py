@@ -6,11 +6,11 @@ subclasses (contraindications of local ablation hold for RFA) are listed with th
 """
 import pyoxigraph as ox
 
-from kg.qa.retrieval import template
+from kg.queries import template
 from kg.store import bind
 from kg.vocab import PREFIXES, local_name
 
-from .catalog import Catalog, Fact
+from kg.catalog import Catalog, Fact
 
 # The order a reader expects: what it is, who it is for, who it is not for, how it works, what goes wrong...
 RELATION_ORDER = ["hasDefinition", "hasSubtype", "treats", "hasIndication", "hasContraindication",

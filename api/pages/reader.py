@@ -6,7 +6,7 @@ citation link asked for (?start=&end=), which the page highlights and scrolls to
 """
 from dataclasses import dataclass, field
 
-from .catalog import Catalog, Fact
+from kg.catalog import Catalog, Fact
 
 
 @dataclass

@@ -14,7 +14,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 
-from api.pages.catalog import get_catalog
 from api.pages.render import entity_href, render
 from kg.assess import Assessor, Parameter, findings_from_text
 from kg.errors import InputError
@@ -121,7 +120,7 @@ def assess_case_page(request: Request, vignette: str = "",
                      m: Annotated[list[str], Query()] = []):  # noqa: B006 (FastAPI reads it)
     started = time.perf_counter()
     assessor: Assessor = request.app.state.assessor
-    catalog = get_catalog(request.app)
+    catalog = request.app.state.catalog
     fields = form_fields(assessor)
     params = request.query_params
     given = {f["key"]: params[f["key"]].strip() for f in fields if params.get(f["key"], "").strip()}

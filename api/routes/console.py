@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.pages import console
-from api.pages.catalog import get_catalog
 from api.pages.render import render
 from kg.errors import HccKgError
 
@@ -18,7 +17,7 @@ MAX_QUERY = 20_000
 @router.get("/query")
 async def query_page(request: Request, query: str | None = None, example: str | None = None):
     started = time.perf_counter()
-    catalog = get_catalog(request.app)
+    catalog = request.app.state.catalog
     examples = console.examples(catalog)
     chosen = next((e for e in examples if e.id == example), None) if example else None
     if chosen is not None:

@@ -13,7 +13,6 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.pages import entity
-from api.pages.catalog import get_catalog
 from api.pages.render import BASE, DOC_PREFIX, render
 from kg.errors import InputError
 from kg.sparql import NotAcceptable, negotiate
@@ -50,7 +49,7 @@ def resource(request: Request, local: str):
     fmt = _format(request)
     iri = BASE + local
     headers = {"Vary": "Accept", "X-Graph-Version": request.app.state.graph_version}
-    catalog = get_catalog(request.app)
+    catalog = request.app.state.catalog
     if local.startswith(DOC_PREFIX) and local[len(DOC_PREFIX):] in catalog.documents and fmt == "html":
         return RedirectResponse("/documents/" + local[len(DOC_PREFIX):], status_code=303)
     data = entity.view(catalog, iri)

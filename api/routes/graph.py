@@ -7,7 +7,6 @@ from collections import defaultdict
 from fastapi import APIRouter, Request
 
 from api.pages import graphs
-from api.pages.catalog import get_catalog
 from api.pages.render import BASE, render
 from kg import graphview
 
@@ -38,7 +37,7 @@ def neighbourhood(request: Request, local: str):
                       f"{iri} is not a concept of the graph.", "hint_browse": True}, started, status=404)
     sub = graphview.neighbourhood(g, iri)
     layout = graphview.focus_layout(sub, iri)
-    catalog = get_catalog(request.app)
+    catalog = request.app.state.catalog
     links = defaultdict(list)  # the focus's own links, as a list: (direction, relation label) -> neighbours
     for _, o, d in sub.out_edges(iri, data=True):
         links[("out", d["label"])].append(o)
@@ -55,5 +54,5 @@ def neighbourhood(request: Request, local: str):
 
 def _type_labels(request: Request, counts: dict[str, int]) -> list[tuple[str, str, int]]:
     """(type local name, its label, count) for the legend."""
-    catalog = get_catalog(request.app)
+    catalog = request.app.state.catalog
     return [(t, catalog.label(BASE + t), n) for t, n in counts.items()]

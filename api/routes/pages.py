@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Request
 
 from api.pages import compare as comparing
 from api.pages import reader
-from api.pages.catalog import get_catalog
 from api.pages.render import BASE, entity_href, render
 
 from . import assess_page, assets, console, downloads, entities, graph
@@ -37,7 +36,7 @@ MAX_QUESTION = 2000
 @router.get("/")
 def ask_page(request: Request, q: str | None = None):
     started = time.perf_counter()
-    catalog = get_catalog(request.app)
+    catalog = request.app.state.catalog
     context = {"q": q or "", "examples": EXAMPLE_QUESTIONS, "result": None, "error": None, "lead": None,
                "reasons": REASONS, "stats": {"facts": len(catalog.facts), "concepts": len(catalog.concepts),
                                              "documents": len(catalog.documents),
@@ -57,7 +56,7 @@ def ask_page(request: Request, q: str | None = None):
 @router.get("/browse")
 def browse_page(request: Request, q: str = "", kind: Annotated[str, Query(alias="type")] = ""):
     started = time.perf_counter()
-    catalog = get_catalog(request.app)
+    catalog = request.app.state.catalog
     needle = q.strip().lower()
     groups = []
     for t, concepts in catalog.concepts_by_type().items():
@@ -75,7 +74,7 @@ def browse_page(request: Request, q: str = "", kind: Annotated[str, Query(alias=
 @router.get("/compare")
 def compare_page(request: Request, m: Annotated[list[str], Query()] = []):  # noqa: B006 (FastAPI reads it)
     started = time.perf_counter()
-    catalog = get_catalog(request.app)
+    catalog = request.app.state.catalog
     modalities = catalog.modalities()
     known = {c.local: c.iri for c in modalities}
     chosen = list(dict.fromkeys(m)) or comparing.DEFAULT
@@ -98,7 +97,7 @@ def compare_page(request: Request, m: Annotated[list[str], Query()] = []):  # no
 @router.get("/documents")
 def documents_page(request: Request):
     started = time.perf_counter()
-    catalog = get_catalog(request.app)
+    catalog = request.app.state.catalog
     docs = [{"id": d.id, "title": d.title, "length": len(d.text),
              "quotes": len(catalog.evidence_by_document.get(d.id, [])),
              "facts": len({f.iri for _, f in catalog.evidence_by_document.get(d.id, [])})}
@@ -109,7 +108,7 @@ def documents_page(request: Request):
 @router.get("/documents/{doc_id}")
 def document_page(request: Request, doc_id: str, start: int | None = None, end: int | None = None):
     started = time.perf_counter()
-    catalog = get_catalog(request.app)
+    catalog = request.app.state.catalog
     doc = catalog.documents.get(doc_id)
     if doc is None:
         return render(request, "error.html", {"title": "No such source document", "message":

@@ -1,16 +1,9 @@
 """Facts out of the graph through SPARQL templates (kg/queries/*.rq) with values bound by `store.bind`."""
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
-
 from ..corpus import Quote
+from ..queries import template
 from ..store import GraphStore, bind
 from ..vocab import HCC
-
-
-@lru_cache(maxsize=None)
-def template(name: str) -> str:
-    return resources.files("kg.queries").joinpath(f"{name}.rq").read_text(encoding="utf-8")
 
 
 @dataclass

@@ -1,4 +1,6 @@
-"""Everything the pages show, read from the built graph once and kept in memory.
+"""Concepts, classes, relations, facts with evidence and documents, read from the built graph once and kept in memory.
+
+Shared by the pages and the question answerer, so both see the same graph the same way.
 
 Why a catalog rather than a query per page: the graph never changes while the app runs (one build, one
 graph_version), it is small (hundreds of concepts and facts), and a page that needs a concept's facts, its
@@ -6,14 +8,13 @@ inherited facts, its classes and the labels of everything it links to would othe
 Loaded with the kg/queries/page_*.rq templates (no user values); pages then only look things up, which keeps
 the largest entity page well under the 200 ms budget.
 """
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from kg.corpus import Quote, load_corpus
-from kg.qa.retrieval import template
-from kg.store import GraphStore
-from kg.vocab import HCC, local_name
+from .corpus import Quote, load_corpus
+from .queries import template
+from .store import GraphStore
+from .vocab import HCC, local_name
 
 TREATMENT_MODALITY = str(HCC.TreatmentModality)
 ROOT_CLASS = str(HCC.Concept)
@@ -254,18 +255,3 @@ class Catalog:
             return {"iri": iri, "label": self.label(iri), "facts": len(self.facts_out.get(iri, [])),
                     "children": [node(k, seen | {k}) for k in kids]}
         return node(root, frozenset({root}))["children"]
-
-
-_lock = threading.Lock()
-
-
-def get_catalog(app) -> Catalog:
-    """The app's catalog, built on first use (about a second) and kept for the app's life."""
-    catalog = getattr(app.state, "page_catalog", None)
-    if catalog is None:
-        with _lock:
-            catalog = getattr(app.state, "page_catalog", None)
-            if catalog is None:
-                catalog = Catalog(app.state.store, app.state.settings.corpus_dir)
-                app.state.page_catalog = catalog
-    return catalog
