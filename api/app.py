@@ -22,6 +22,7 @@ def load_resources(app: FastAPI, settings: Settings):
     """Load the built graph and everything derived from it; fails clearly if the build is missing."""
     from kg.catalog import Catalog
     from kg.qa.answerer import Answerer
+    from kg.qa.classifier import RelationClassifier
     from kg.search import SentenceTransformerEmbedder, VectorIndex
     from kg.store import EmbeddedGraphStore
 
@@ -41,7 +42,8 @@ def load_resources(app: FastAPI, settings: Settings):
     app.state.embedder = SentenceTransformerEmbedder(settings.embedding_model)
     app.state.catalog = Catalog(app.state.store, settings.corpus_dir)
     app.state.assessor = assess.load_assessor(app.state.store)
-    app.state.answerer = Answerer(app.state.store, app.state.index, app.state.embedder, app.state.assessor)
+    app.state.answerer = Answerer(app.state.store, app.state.index, app.state.embedder, app.state.catalog,
+                                  RelationClassifier.load(settings.build_dir), app.state.assessor)
     app.state.sparql = sparql.start_service(settings)
     log.info("loaded graph %s (%d quads) in %.2f s", app.state.graph_version, len(app.state.store),
              time.perf_counter() - t0)

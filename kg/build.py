@@ -22,6 +22,7 @@ from .config import Settings
 from .corpus import Document, load_corpus, split_sentences
 from .curation import Curation, load_curation
 from .errors import BuildError
+from .lexicon import Lexicon, lexicon_triples, load_lexicon
 from .linking import LabelIndex
 from .vocab import (FACTS_GRAPH, HCC, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PASSAGES_GRAPH, PREFIXES, criterion_iri,
                     document_iri, fact_iri, local_name, parameter_iri, passage_iri)
@@ -40,10 +41,15 @@ def load_tbox(settings: Settings) -> Graph:
     return g
 
 
-def load_inputs(settings: Settings):
+def load_inputs(settings: Settings) -> tuple[dict[str, Document], Graph, Curation, Lexicon]:
     corpus = load_corpus(settings.corpus_dir)
     tbox = load_tbox(settings)
-    return corpus, tbox, load_curation(settings.facts_dir, tbox, corpus)
+    curation = load_curation(settings.facts_dir, tbox, corpus)
+    modalities = {local_name(c) for c in tbox.transitive_subjects(RDFS.subClassOf, HCC.TreatmentModality)}
+    modalities |= {c.id for c in curation.concepts.values() if c.is_modality}
+    concepts = {local_name(s) for s in tbox.subjects(SKOS.prefLabel, None)} | set(curation.concepts)
+    relations = {local_name(p) for p in tbox.subjects(RDF.type, HCC.FactProperty)}
+    return corpus, tbox, curation, load_lexicon(settings.lexicon_dir, concepts, modalities, relations)
 
 
 @dataclass
@@ -55,6 +61,7 @@ class BuildReport:
     concepts: int
     triples_per_graph: dict[str, int]
     coverage: dict
+    classifier: dict
     seconds: float
     outputs: list[str] = field(default_factory=list)
 
@@ -69,6 +76,10 @@ class BuildReport:
         c = self.coverage
         lines.append(f"  sentence coverage: {c['cited']}/{c['clinical']} clinical sentences cited = {c['ratio']:.1%} "
                      f"({c['total']} sentences, {c['non_clinical']} marked non-clinical)")
+        if self.classifier:
+            k = self.classifier
+            lines.append(f"  relation classifier: {k['kinds']} kinds, {k['examples']} examples, C={k['c']}, "
+                         f"5-fold accuracy {k['cv_accuracy']:.3f}")
         lines.append("  wrote: " + ", ".join(self.outputs))
         return "\n".join(lines)
 
@@ -89,11 +100,11 @@ class _Progress:
 def build(settings: Settings, progress: bool = True, embed: bool = True) -> BuildReport:
     """Build everything into settings.build_dir; embed=False skips the vector index (refusal tests)."""
     t0 = time.perf_counter()
-    p = _Progress(8 if embed else 7, progress)
+    p = _Progress(9 if embed else 7, progress)
     p.step("loading corpus, ontology and curated facts; verifying quotes")
-    corpus, tbox, curation = load_inputs(settings)
+    corpus, tbox, curation, lexicon = load_inputs(settings)
     p.step("assembling the RDF dataset")
-    ds = assemble(corpus, tbox, curation)
+    ds = assemble(corpus, tbox, curation, lexicon)
     p.step("checking every text selector against the corpus")
     problems = verify_selectors(ds, corpus)
     if problems:
@@ -107,10 +118,19 @@ def build(settings: Settings, progress: bool = True, embed: bool = True) -> Buil
     outputs = write_exports(ds, tbox, settings.build_dir)
     p.step("computing coverage")
     coverage = sentence_coverage(corpus, curation)
+    classifier = {}
     if embed:
         p.step(f"embedding passages, concepts and facts ({settings.embedding_model}; cached by content)")
-        from .search import SentenceTransformerEmbedder, write_index
-        write_index(index_items(ds), SentenceTransformerEmbedder(settings.embedding_model), settings.build_dir)
+        from .search import CACHE, SentenceTransformerEmbedder, embed_with_cache, write_index
+        embedder = SentenceTransformerEmbedder(settings.embedding_model)
+        write_index(index_items(ds), embedder, settings.build_dir)
+        p.step(f"training the relation classifier on {lexicon.example_count} example questions")
+        from .qa.classifier import RelationClassifier
+        model = RelationClassifier.train(lexicon.training_examples(), {k.name: k.cues for k in lexicon.kinds.values()},
+                                         lambda texts: embed_with_cache(embedder, texts, settings.build_dir / CACHE))
+        model.save(settings.build_dir)
+        classifier = {"kinds": len(model.kinds), "examples": lexicon.example_count, "c": model.c,
+                      "cv_accuracy": round(model.cv_accuracy, 3)}
     report = BuildReport(
         graph_version=version,
         facts_per_relation=dict(Counter(f.relation for f in curation.facts)),
@@ -118,7 +138,7 @@ def build(settings: Settings, progress: bool = True, embed: bool = True) -> Buil
         documents=len(corpus), concepts=len(curation.concepts) + _tbox_concepts(tbox),
         triples_per_graph={local_name(g.identifier).removeprefix("graph/"): len(g) for g in ds.graphs()
                            if len(g)},
-        coverage=coverage, seconds=time.perf_counter() - t0, outputs=outputs)
+        coverage=coverage, classifier=classifier, seconds=time.perf_counter() - t0, outputs=outputs)
     report_path = settings.build_dir / REPORT
     report_path.write_text(json.dumps(report.__dict__, indent=1, ensure_ascii=False), encoding="utf-8")
     report.outputs.append(str(report_path))
@@ -132,12 +152,14 @@ def _tbox_concepts(tbox: Graph) -> int:
 
 
 # ------------------------------------------------------------------------------------------ assembly
-def assemble(corpus: dict[str, Document], tbox: Graph, curation: Curation) -> Dataset:
+def assemble(corpus: dict[str, Document], tbox: Graph, curation: Curation, lexicon: Lexicon) -> Dataset:
     ds = Dataset()
     for prefix, ns in PREFIXES.items():
         ds.bind(prefix, ns)
     onto = ds.graph(ONTOLOGY_GRAPH)
     for t in tbox:
+        onto.add(t)
+    for t in lexicon_triples(lexicon):
         onto.add(t)
     facts = ds.graph(FACTS_GRAPH)
     _add_documents(facts, corpus)

@@ -100,9 +100,13 @@ _LIST_KEYS = {"alt": "alts", "definition": "definitions", "note": "notes", "corr
 class Catalog:
     def __init__(self, store: GraphStore, corpus_dir):
         self.classes = self._load_classes(store)
+        rows = store.select(template("page_relations"))
         self.relations = {r["p"]: Relation(r["p"], r["label"] or local_name(r["p"]), r["comment"],
-                                           r["inheritable"] == "true")
-                          for r in store.select(template("page_relations"))}
+                                           r["inheritable"] == "true") for r in rows}
+        self.disjoint: dict[str, set[str]] = defaultdict(set)  # relation -> relations it never shares a fact with
+        for r in rows:
+            if r["disjoint"]:
+                self.disjoint[r["p"]].add(r["disjoint"])
         self.concepts = self._load_concepts(store)
         self.facts = self._load_facts(store)
         self.facts_out: dict[str, list[Fact]] = defaultdict(list)

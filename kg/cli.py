@@ -23,8 +23,10 @@ def cmd_check(args) -> int:
     """Verify the curated facts against the corpus without building."""
     from .build import load_inputs
     settings = _settings(args)
-    _, _, curation = load_inputs(settings)
-    print(f"ok: {len(curation.facts)} facts, {len(curation.concepts)} concepts verified against the corpus")
+    _, _, curation, lexicon = load_inputs(settings)
+    print(f"ok: {len(curation.facts)} facts, {len(curation.concepts)} concepts verified against the corpus; "
+          f"lexicon: {lexicon.example_count} example questions of {len(lexicon.kinds)} kinds, "
+          f"{len(lexicon.families)} families, {len(lexicon.glosses)} glosses")
     return 0
 
 
@@ -49,14 +51,9 @@ def cmd_serve(args) -> int:
 
 
 def _answerer(settings: Settings):
-    from .assess import Assessor
     from .qa.answerer import Answerer
-    from .search import SentenceTransformerEmbedder, VectorIndex
-    from .store import EmbeddedGraphStore
 
-    store = EmbeddedGraphStore.from_build(settings.build_dir)
-    return Answerer(store, VectorIndex.load(settings.build_dir), SentenceTransformerEmbedder(settings.embedding_model),
-                    Assessor.from_store(store))
+    return Answerer.from_build(settings)
 
 
 def cmd_ask(args) -> int:
@@ -95,7 +92,8 @@ def cmd_sparql(args) -> int:
 
 def cmd_assess(args) -> int:
     """Evaluate a case against every modality's criteria: a verdict table with the rules and quotes behind it."""
-    from .assess import Assessor, describe, findings_from_text
+    from .assess import Assessor, describe
+    from .findings import findings_from_text
     from .store import EmbeddedGraphStore
 
     assessor = Assessor.from_store(EmbeddedGraphStore.from_build(_settings(args).build_dir))

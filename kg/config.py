@@ -19,3 +19,7 @@ class Settings:
     @property
     def facts_dir(self) -> Path:
         return self.ontology_dir / "facts"
+
+    @property
+    def lexicon_dir(self) -> Path:
+        return self.ontology_dir / "lexicon"

@@ -90,7 +90,7 @@ def embed_with_cache(embedder: Embedder, texts: list[str], cache_path: Path) -> 
         vecs = embedder.embed_batch([t for _, t in todo])
         for (k, _), v in zip(todo, vecs):
             cache[k] = v
-        np.savez(cache_path, **{k: cache[k] for k in set(keys)})
+        np.savez(cache_path, **cache)  # the index and the classifier's examples share one cache: keep both
     return np.stack([cache[k] for k in keys]) if keys else np.zeros((0, 384), dtype=np.float32)
 
 

@@ -30,6 +30,7 @@ def mini_ontology(tmp_path):
     for name in ("hcc.ttl", "parameters.ttl", "shapes.ttl"):
         shutil.copy(ROOT / "ontology" / name, onto / name)
     shutil.copy(ROOT / "ontology" / "facts" / "shared-vocabulary.yaml", onto / "facts")
+    shutil.copytree(ROOT / "ontology" / "lexicon", onto / "lexicon")
     return onto
 
 

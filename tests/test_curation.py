@@ -52,7 +52,7 @@ def test_an_ambiguous_quote_needs_a_context(mini_ontology, tmp_path):
         build(settings_for(mini_ontology, tmp_path), progress=False, embed=False)
     write(mini_ontology, GOOD.replace('"severe impairment of liver function (Child-Pugh grade C)"',
                                       '"Child-Pugh grade C"\n    context: "(1) severe impairment of liver function (Child-Pugh grade C)"'))
-    corpus, _, curation = load_inputs(settings_for(mini_ontology, tmp_path))
+    corpus, _, curation, _ = load_inputs(settings_for(mini_ontology, tmp_path))
     ev = curation.facts[0].evidence[0]
     assert corpus[ev.document].text[ev.start:ev.end] == "Child-Pugh grade C"
 
@@ -69,8 +69,8 @@ def test_a_shifted_offset_fails_the_build(mini_ontology, tmp_path):
 def test_a_shifted_selector_in_the_graph_is_caught(mini_ontology, tmp_path):
     """The independent post-check catches a position selector that no longer matches its quote."""
     write(mini_ontology, GOOD)
-    corpus, tbox, curation = load_inputs(settings_for(mini_ontology, tmp_path))
-    ds = assemble(corpus, tbox, curation)
+    corpus, tbox, curation, lexicon = load_inputs(settings_for(mini_ontology, tmp_path))
+    ds = assemble(corpus, tbox, curation, lexicon)
     assert verify_selectors(ds, corpus) == []
     g = ds.graph(FACTS_GRAPH)
     sel, start = next(iter(g.subject_objects(OA.start)))

@@ -11,8 +11,6 @@ import pytest
 
 from kg.config import ROOT
 from kg.qa.answerer import Answerer
-from kg.search import SentenceTransformerEmbedder, VectorIndex
-from kg.store import EmbeddedGraphStore
 
 QUESTIONS = json.loads((ROOT / "tests" / "data" / "questions-paraphrase.json").read_text(encoding="utf-8"))
 CORPUS = {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "corpus").glob("*.txt")}
@@ -21,8 +19,7 @@ CORPUS = {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "corpus").glob(
 @pytest.fixture(scope="module")
 def answerer(built):
     settings, _ = built
-    return Answerer(EmbeddedGraphStore.from_build(settings.build_dir), VectorIndex.load(settings.build_dir),
-                    SentenceTransformerEmbedder(settings.embedding_model))
+    return Answerer.from_build(settings)
 
 
 def text_of(result: dict) -> str:
@@ -106,28 +103,17 @@ def test_answers_carry_the_query_that_produced_them(answerer):
     result = answerer.ask("Which embolic agents are used in TAE?")
     assert result["answered"] and "VALUES ?fact" in result["sparql"]
     assert all(f["iri"] in result["sparql"] for f in result["facts"])
-    assert "VALUES ?target" in result["retrieval_sparql"] and "https://w3id.org/hcc-kg/TAE" in result["retrieval_sparql"]
 
 
-@pytest.fixture(scope="module")
-def answerer_with_assessor(built):
-    from kg.assess import Assessor
-
-    settings, _ = built
-    store = EmbeddedGraphStore.from_build(settings.build_dir)
-    return Answerer(store, VectorIndex.load(settings.build_dir), SentenceTransformerEmbedder(settings.embedding_model),
-                    Assessor.from_store(store))
-
-
-def test_a_vignette_is_answered_with_the_verdict_and_its_rules(answerer_with_assessor):
-    result = answerer_with_assessor.ask("62-year-old, Child-Pugh C, single 3 cm tumour: can he have RFA?")
+def test_a_vignette_is_answered_with_the_verdict_and_its_rules(answerer):
+    result = answerer.ask("62-year-old, Child-Pugh C, single 3 cm tumour: can he have RFA?")
     assert result["answered"] and result["intent"] == "eligibility"
     assert "radiofrequency ablation: contraindicated" in result["answer"].lower()
     assert any("Child-Pugh grade C" in e["quote"] for f in result["facts"] for e in f["evidence"])
     assert result["assessment"]["findings"] == {"child_pugh": "C", "max_tumor_diameter_cm": 3.0, "tumor_count": 1}
 
 
-def test_a_general_question_with_numbers_is_not_a_vignette(answerer_with_assessor):
-    result = answerer_with_assessor.ask("For multiple lesions or tumors larger than 5 cm, should ablation be used "
+def test_a_general_question_with_numbers_is_not_a_vignette(answerer):
+    result = answerer.ask("For multiple lesions or tumors larger than 5 cm, should ablation be used "
                                         "alone or combined with TACE?")
     assert result["intent"] != "eligibility" and "assessment" not in result

@@ -3,7 +3,7 @@
 The form is built from the served graph's parameters (app.state.assessor.parameters), so a parameter added to
 ontology/parameters.ttl appears here with no template change: numbers get number inputs with their unit,
 enumerations a select, booleans a tri-state select (unknown / yes / no; unknown is left out of the findings).
-An optional vignette is read with kg.assess.findings_from_text to pre-fill what the fields leave empty. The
+An optional vignette is read with kg.findings.findings_from_text to pre-fill what the fields leave empty. The
 result is exactly what POST /assess returns, laid out per modality with numbered citations to the source quotes.
 Bad values come back next to their fields with status 422, never a 500.
 """
@@ -15,7 +15,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 
 from api.pages.render import entity_href, render
-from kg.assess import Assessor, Parameter, findings_from_text
+from kg.assess import Assessor, Parameter
+from kg.findings import findings_from_text
 from kg.errors import InputError
 
 router = APIRouter(tags=["pages"], include_in_schema=False)

@@ -1,0 +1,1 @@
+"""Question answering over the graph: see answerer.py for the pipeline and one module per step."""

@@ -1,0 +1,155 @@
+"""How likely a candidate fact answers a question part, and which facts make the answer.
+
+A logistic model over a few features of (part, fact): closeness in meaning, the classifier's probability for the
+fact's relation, how the fact is tied to what the part names, word overlap, a quoted phrase, a quantity asked and
+given. Its weights, the threshold, the caps and the list and disjointness settings are fitted by scripts/fit_ranker.py on question
+sets with gold answers (never on the set used to estimate the result) and read from ranker.json beside this file.
+"""
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .candidates import LINK_KINDS, Candidate, Named
+from .quantities import QuantityAsk, answers
+
+WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
+RULE_RELATIONS = {"hasIndication", "hasContraindication", "hasRelativeContraindication"}
+FEATURES = ["bias", "cos", "cos_gap", "cos_rank", "p_kind", "p_gap", "p_top", *(f"link_{k}" for k in LINK_KINDS),
+            "semantic_only", "lex", "q_given", "q_missing", "names_two", "p_x_own", "p_x_class",
+            "p_eligibility"]
+
+
+@dataclass
+class PartView:
+    """What the features need of one part."""
+    cosines: np.ndarray          # cosine to every fact, by FactInfo.pos
+    kinds: dict[str, float]      # P(kind | part)
+    words: set[str]              # the part's content stems, minus the names of what it names
+    idf: dict[str, float]
+    phrases: tuple[str, ...]     # what it puts in quotes
+    quantity: QuantityAsk | None
+    named: Named
+
+
+def features(cands: list[Candidate], view: PartView) -> np.ndarray:
+    n = len(cands)
+    x = np.zeros((n, len(FEATURES)), dtype=np.float64)
+    if not n:
+        return x
+    col = {f: i for i, f in enumerate(FEATURES)}
+    cos = np.array([view.cosines[c.info.pos] for c in cands])
+    ranks = np.empty(n)
+    ranks[np.argsort(-cos)] = np.arange(n)
+    top_kind = max(view.kinds, key=view.kinds.get) if view.kinds else None
+    p_max = max(view.kinds.values(), default=1.0)
+    word_mass = sum(view.idf.get(w, 1.0) for w in view.words)
+    modalities = set(view.named.modalities) | set(view.named.family)
+    x[:, col["bias"]] = 1.0
+    x[:, col["cos"]] = cos
+    x[:, col["cos_gap"]] = cos - cos.max()
+    x[:, col["cos_rank"]] = 1.0 / (1.0 + ranks)
+    for i, c in enumerate(cands):
+        rel = c.info.relation
+        p = view.kinds.get(rel, 0.0)
+        x[i, col["p_kind"]] = p
+        x[i, col["p_gap"]] = math.log(p + 1e-4) - math.log(p_max + 1e-4)
+        x[i, col["p_top"]] = float(rel == top_kind)
+        for k in c.links:
+            x[i, col[f"link_{k}"]] = 1.0
+        x[i, col["semantic_only"]] = float(c.links == {"semantic"})
+        if word_mass:
+            x[i, col["lex"]] = sum(view.idf.get(w, 1.0) for w in view.words & c.info.words) / word_mass
+        if view.quantity:
+            given = gives(c, view.quantity)
+            x[i, col["q_given"]] = float(given)
+            x[i, col["q_missing"]] = float(not given)
+        x[i, col["names_two"]] = float(len(modalities) >= 2 and len(c.info.mentions & modalities) >= 2)
+        x[i, col["p_x_own"]] = p * float(bool(c.links & {"own", "family"}))
+        x[i, col["p_x_class"]] = p * float(bool(c.links & {"inherited", "class"}))
+        x[i, col["p_eligibility"]] = view.kinds.get("eligibility", 0.0) * float(rel in RULE_RELATIONS)
+    return x
+
+
+def gives(c: Candidate, ask: QuantityAsk) -> bool:
+    """One of the fact's quotes states a quantity of the kind asked, about what was asked."""
+    return ask.kind in c.info.gives and any(answers(ask, e.quote) for e in c.info.fact.evidence)
+
+
+@dataclass
+class Ranker:
+    weights: np.ndarray
+    threshold: float
+    per_part: int
+    total: int
+    floor: float            # below this, a part's best fact does not answer it
+    relative: float = 0.0   # a fact scoring under this share of its part's best fact does not join it
+    list_min: int = 99      # a (subject, relation) group with this many facts chosen is a list: complete it
+    list_p: float = 1.0     # ... when the part asks for that relation with at least this probability
+    list_cap: int = 16      # ... up to this many facts
+    disjoint_ratio: float = 0.0  # of two disjoint relations, drop the one asked for less than this times the other
+    strict: float = 1.1     # a kind asked with this probability that the modality lacks: the sources do not say
+    fitted: dict = field(default_factory=dict)  # what it was fitted on, and how well
+
+    SETTINGS = ("threshold", "per_part", "total", "floor", "relative", "list_min", "list_p", "list_cap",
+                "disjoint_ratio", "strict")
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> "Ranker":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        w = data["weights"]
+        missing = [f for f in FEATURES if f not in w]
+        if missing:
+            raise RuntimeError(f"{path} lacks weights for {missing}: refit with scripts/fit_ranker.py")
+        return cls(np.array([w[f] for f in FEATURES]), **{k: data[k] for k in cls.SETTINGS if k in data},
+                   fitted=data.get("fitted", {}))
+
+    def save(self, path: Path = WEIGHTS_FILE):
+        data = {"weights": {f: round(float(v), 5) for f, v in zip(FEATURES, self.weights)},
+                **{k: getattr(self, k) for k in self.SETTINGS}, "fitted": self.fitted}
+        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(x @ self.weights)))
+
+    def select(self, parts: list[tuple[PartView, list[tuple[Candidate, float]]]],
+               disjoint: dict[str, set[str]]) -> list[tuple[int, Candidate, float]]:
+        """Each part's facts above the threshold (its best one alone when none passes but it clears the floor),
+        the facts holding a phrase it quotes, its lists completed, of two disjoint relations the one it asks for;
+        in part order, each fact once."""
+        cap = self.per_part if len(parts) == 1 else min(self.per_part, max(2, math.ceil(self.total / len(parts))))
+        chosen, seen = [], set()
+        for i, (view, scored) in enumerate(parts):
+            ranked = sorted(scored, key=lambda cs: -cs[1])
+            bar = max(self.threshold, self.relative * ranked[0][1]) if ranked else 1.0
+            keep = [cs for cs in ranked if cs[1] >= bar][:cap]
+            if not keep and ranked and ranked[0][1] >= self.floor:
+                keep = ranked[:1]
+            keep += [cs for cs in ranked if "quoted" in cs[0].links and cs not in keep]
+            keep = self._complete_lists(keep, ranked, view)
+            keep = self._apart(keep, view, disjoint)
+            for c, s in keep:
+                if c.iri not in seen and len(chosen) < self.total + self.list_cap:
+                    seen.add(c.iri)
+                    chosen.append((i, c, s))
+        return chosen
+
+    def _complete_lists(self, keep, ranked, view: PartView):
+        groups: dict[tuple[str, str], int] = {}
+        for c, _ in keep:
+            key = (c.info.fact.subject, c.info.relation)
+            groups[key] = groups.get(key, 0) + 1
+        for (subject, rel), n in groups.items():
+            if n >= self.list_min and view.kinds.get(rel, 0.0) >= self.list_p:
+                more = [cs for cs in ranked if cs[0].info.fact.subject == subject and cs[0].info.relation == rel
+                        and cs not in keep]
+                keep = keep + more[:max(0, self.list_cap - n)]
+        return keep
+
+    def _apart(self, keep, view: PartView, disjoint: dict[str, set[str]]):
+        rels = {c.info.relation for c, _ in keep}
+        drop = {d for r in rels for d in disjoint.get(r, ()) if d in rels
+                and view.kinds.get(d, 0.0) < self.disjoint_ratio * view.kinds.get(r, 0.0)}
+        return [cs for cs in keep if cs[0].info.relation not in drop]
