@@ -55,7 +55,8 @@ _FLAGS: dict[str, tuple[str, Any, Any]] = {
     "adjacent_organ_invasion": (r"invasion of (?:the )?(?:adjacent|neighbou?ring) organs?|(?:adjacent|neighbou?ring) "
                                 r"organ invasion|invad\w* (?:the )?(?:adjacent organs?|neighbou?ring organs?|stomach|"
                                 r"colon|duodenum|diaphragm|right kidney)", True, False),
-    "diffuse_tumor": (r"\bdiffuse\b|infiltrative (?:hcc|tumou?r|hepatocellular)|\bhuge (?:tumou?r|mass|hcc)", True, False),
+    "diffuse_tumor": (r"\bdiffuse\b|infiltrative (?:hcc|tumou?r|hepatocellular)|\b(?:huge|massive|giant) (?:tumou?r|mass|hcc|"
+                      r"liver cancer|hepatocellular)", True, False),
     "variceal_bleeding_last_month": (r"variceal (?:bleed\w*|ha?emorrhage)", True, False),
     "uncorrectable_coagulopathy": (r"(?:uncorrectable|refractory|uncorrected) coagul\w*|coagulopathy (?:that )?"
                                    r"(?:cannot|can't|could not) be corrected|coagul\w* dysfunction (?:that )?"
@@ -92,6 +93,8 @@ _FLAGS: dict[str, tuple[str, Any, Any]] = {
     "hypersplenism": (r"hypersplenism", True, False),
 }
 _SURGERY = r"(?:surgery|resection|hepatectomy|an operation|operation)"
+_RESIDUAL = re.compile(r"residual|remaining|viable|still (?:shows|has|there)|(?:arterial|peripheral|rim|marginal|nodular) "
+                       r"(?:phase )?enhancement|enhancement at the (?:margin|edge|rim)|incomplete|persist", re.I)
 _UNFIT = re.compile(r"(?:refuses|refused|declines|declined|unwilling to (?:have|undergo)|does not want|doesn't want)"
                     r"\s+(?:\w+\s+){0,2}" + _SURGERY + r"|unfit for " + _SURGERY + r"|not fit for " + _SURGERY +
                     r"|(?:cannot|can't|could not|unable to) tolerate (?:\w+ ){0,2}" + _SURGERY +
@@ -116,14 +119,17 @@ def findings_from_text(text: str) -> dict:
     t = " ".join(text.split())
     low = t.lower()
 
-    m = re.search(r"child[\s\-–]*pugh\s*(?:class|grade|score|stage)?\s*[:=]?\s*([abc])(?:\s*\d+)?\b", low)
+    m = re.search(r"\b(?:child[\s\-–]*(?:pugh|turcotte[\s\-–]*pugh)?|child's|cp)[\s\-–]*(?:class|grade|score|stage)?"
+                  r"\s*[:=]?\s*([abc])(?:\s*\(?\d+\)?)?(?![a-z])", low)
     if m:
         found["child_pugh"] = m.group(1).upper()
     else:
         m = re.search(r"child[\s\-–]*pugh\s*(?:score)?\s*(?:of\s*)?[:=]?\s*(\d{1,2})\b", low)
         if m and 5 <= int(m.group(1)) <= 15:
             found["child_pugh"] = "A" if int(m.group(1)) <= 6 else "B" if int(m.group(1)) <= 9 else "C"
-    if re.search(r"(?:cannot|can't|could not|not) be improved", low):
+    if re.search(r"(?:cannot|can't|could not|not) be improved|despite (?:\w+ ){0,3}(?:liver[- ](?:support|protect\w*)|"
+                 r"hepatoprotect\w*)|(?:refractory|not responding) to (?:\w+ ){0,2}(?:liver[- ](?:support|protect\w*)|"
+                 r"hepatoprotect\w*)|no improvement (?:with|after|on)", low):
         found["child_pugh_improvable"] = False
     elif re.search(r"(?:can|could) be improved|improv\w* (?:to|back to) child", low):
         found["child_pugh_improvable"] = True
@@ -136,11 +142,14 @@ def findings_from_text(text: str) -> dict:
     _tumour_burden(_distances(low, found), found)
 
     m = re.search(r"(\d+(?:\.\d+)?)\s*%\s*(?:of (?:the )?(?:whole |total )?liver|liver (?:volume|involvement))|"
-                  r"(?:occupying|occupies|involving|involves|replacing|replaces|accounts for)\s*(\d+(?:\.\d+)?)\s*%", low)
+                  r"(?:occupying|occupies|involving|involves|replacing|replaces|accounts for|taking up|takes up)\s*"
+                  r"(?:about |around |approximately |~)?(\d+(?:\.\d+)?)\s*%", low)
     if m:
         found["tumor_liver_share_pct"] = _bounded(low, m.start(), float(m.group(1) or m.group(2)))
+    elif m := re.search(r"\b([1-9])\s*/\s*([2-9])\s+of (?:the )?(?:whole |total )?liver", low):
+        found["tumor_liver_share_pct"] = _bounded(low, m.start(), round(100 * int(m.group(1)) / int(m.group(2)), 1))
     for key, pattern, scale in (("leukocytes_1e9_per_l", r"(?:leu[ck]ocytes?|white (?:blood )?cells?|wbc)", 1000),
-                                ("platelets_1e9_per_l", r"(?:platelets?|plt)", 1000)):
+                                ("platelets_1e9_per_l", r"(?:platelets?|plts?|thrombocytes?)", 1000)):
         m = re.search(pattern + r"(?:\s*count)?\s*(?:of|is|was|at|:|=)?\s*(?:<|>|less than|below|under|more than|"
                       r"above|over)?\s*(\d+(?:\.\d+)?)", low)
         if m:
@@ -182,6 +191,10 @@ def findings_from_text(text: str) -> dict:
                   r") ablations?,? (?:there is |there was )?(?:still )?(?:residual|remaining|viable) tumou?r", low)
     if m:
         found["incomplete_ablations"] = int(_number(next(g for g in m.groups() if g)))
+    elif (m := re.search(r"(?:s/p|after|following|had|underwent)\s+(" + _NUM + r")\s+(?:rounds?|sessions?|courses?|"
+                         r"times?|previous|prior)?\s*(?:of\s+)?(?:rfa|mwa|ablations?|radiofrequency|microwave|"
+                         r"pei|ablative)", low)) and _RESIDUAL.search(low[m.end():]):
+        found["incomplete_ablations"] = int(_number(m.group(1)))
     m = re.search(r"(?:more than )?(" + _NUM + r") (?:tumou?r )?feeding (?:vessels|arteries)", low)
     if m:
         n = int(_number(m.group(1)))
@@ -226,6 +239,8 @@ def _tumour_burden(low: str, found: dict):
 
 def _portal_vein(low: str, found: dict):
     """Portal vein tumour thrombus (none, branch, trunk partly or completely occluded) and collaterals."""
+    low = re.sub(r"\bpvtt\b|\bpvt\b", "portal vein tumour thrombus", low)
+    low = re.sub(r"\bmain portal vein tumour thrombus\b", "tumour thrombus of the main portal vein trunk", low)
     for clause in re.findall(r"[^.;]*portal (?:vein|trunk)[^.;]*", low):
         if re.search(r"\b(?:no|without|free of)\b[^,]{0,25}portal vein|portal vein (?:is |was )?patent|patent portal", clause):
             found["portal_vein_thrombus"] = "none"

@@ -39,7 +39,8 @@ GRID = {"threshold": (0.1, 0.04, 0.06, 0.08, 0.12, 0.15, 0.2, 0.25, 0.3),
         "per_part": (6, 3, 4, 5, 8, 10), "total": (12, 8, 10, 14),
         "floor": (0.05, 0.0, 0.02, 0.1, 0.2), "relative": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6),
         "list_min": (3, 2, 4, 99), "list_p": (0.3, 0.2, 0.4, 0.5, 0.7),
-        "list_cap": (16, 10, 12, 20), "disjoint_ratio": (0.0, 0.2, 0.4, 0.7), "strict": (1.1, 0.4, 0.5, 0.6, 0.7, 0.8)}
+        "list_cap": (16, 10, 12, 20), "disjoint_ratio": (0.0, 0.2, 0.4, 0.7), "strict": (1.1, 0.4, 0.5, 0.6, 0.7, 0.8),
+        "beside_patient": (6, 0, 2, 4, 8, 12)}
 SWEEPS = 3
 
 
@@ -70,7 +71,8 @@ def out_of_fold_kinds(answerer: Answerer, settings: Settings, questions: list[di
     for fold in range(folds):
         held = [i for n, i in enumerate(inside) if n % folds == fold]
         held_keys = {key(questions[i]["question"]) for i in held}
-        model = RelationClassifier.train([e for e in examples if key(e[0]) not in held_keys], cues, embed)
+        model = RelationClassifier.train([e for e in examples if key(e[0]) not in held_keys], cues, embed,
+                                         c_grid=(answerer.classifier.c,))
         for i in held:
             for pa in analyses[i].parts:
                 pa.view.kinds = model.predict(pa.vector, pa.text)

@@ -45,7 +45,7 @@ def suggestion(result: dict, concept: str) -> dict | None:
 # ---------------------------------------------------------------------------------------------- the issue's cases
 
 def test_child_pugh_c_contraindicates_ablation_and_tace(assessor):
-    r = assessor.assess({"child_pugh": "C"})
+    r = assessor.assess({"child_pugh": "C", "child_pugh_improvable": False})
     for m in ("LocalAblation", "RFA", "MWA", "PEI", "Cryoablation", "TACE"):
         assert entry(r, m)["verdict"] == "contraindicated", m
         assert entry(r, m)["missing"] == []
@@ -54,7 +54,21 @@ def test_child_pugh_c_contraindicates_ablation_and_tace(assessor):
     assert fired["criterion"] == {"parameter": "child_pugh", "comparator": "in", "value": ["C"], "unit": None}
     assert rule(r, "TACE", "TACE_CI_ChildPughC")["evidence"][0]["quote"] == \
         "severe impairment of liver function (Child-Pugh grade C)"
-    # a combination takes over the contraindications of its parts
+
+
+def test_child_pugh_c_that_liver_protection_can_improve_does_not_contraindicate_ablation(assessor):
+    """The guideline's condition is grade C 'which cannot be improved by liver protection treatment'."""
+    r = assessor.assess({"child_pugh": "C", "child_pugh_improvable": True, "tumor_count": 1,
+                         "max_tumor_diameter_cm": 3})
+    assert rule(r, "RFA", "LocalAblation_CI_ChildPughCNotImprovable")["outcome"] == "not_met"
+    assert entry(r, "RFA")["verdict"] == "undetermined"  # the size indications ask for grade A or B: assess again
+    assert entry(r, "TACE")["verdict"] == "contraindicated"  # TACE's own contraindication has no such condition
+    unknown = assessor.assess({"child_pugh": "C"})
+    assert entry(unknown, "RFA")["verdict"] == "undetermined"
+    assert "child_pugh_improvable" in entry(unknown, "RFA")["missing"]
+
+def test_a_combination_takes_over_the_contraindications_of_its_parts(assessor):
+    r = assessor.assess({"child_pugh": "C"})
     assert rule(r, "TACEPlusRFA", "TACE_CI_ChildPughC")["outcome"] == "met"
 
 
@@ -221,7 +235,8 @@ def test_findings_from_text_reads_negations_and_units():
 def test_assess_over_http(live_server):
     with httpx.Client(base_url=live_server, timeout=30) as c:
         version = c.get("/healthz").json()["graph_version"]
-        r = c.post("/assess", json={"child_pugh": "C", "tumor_count": 1, "max_tumor_diameter_cm": 3})
+        r = c.post("/assess", json={"child_pugh": "C", "child_pugh_improvable": False, "tumor_count": 1,
+                                    "max_tumor_diameter_cm": 3})
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["graph_version"] == version

@@ -136,7 +136,7 @@ class Answerer:
         chosen, gaps = self._choose(a, scored, ranker)
         if patient is not None:
             listed = {f["iri"] for f in patient["facts"]}
-            chosen = [t for t in chosen if t[1].iri not in listed]
+            chosen = sorted((t for t in chosen if t[1].iri not in listed), key=lambda t: -t[2])[:ranker.beside_patient]
         if patient is None and not chosen:
             return self._abstain(base, "not_in_sources", " ".join(gaps) or "They state nothing that answers it.",
                                  entities)
@@ -145,14 +145,14 @@ class Answerer:
         text = compose.compose(self.catalog, groups)
         if gaps:
             text += ("\n" if text else "") + "For the rest of the question: " + " ".join(gaps)
-        main = max(kinds, key=kinds.get)
+        main = intent_name(max(kinds, key=kinds.get))
         if patient is not None:
             facts = patient["facts"] + facts
             text = patient["answer"] + ("\n" + _renumber(text, len(patient["facts"])) if text else "")
             main = "eligibility"
         iris = [f["iri"] for f in facts]
         out = {**base, "answered": True, "answer": text, "intent": main,
-               "intents": sorted((k for k in kinds if kinds[k] >= 0.1), key=lambda k: -kinds[k]),
+               "intents": [intent_name(k) for k in sorted(kinds, key=lambda k: -kinds[k]) if kinds[k] >= 0.1],
                "entities": entities, "facts": facts, "sparql": bind(template("facts_by_iri"), fact=iris)}
         if patient is not None:
             out["assessment"] = patient["assessment"]
@@ -239,6 +239,12 @@ class Answerer:
     def _abstain(base: dict, reason: str, message: str, entities: list[dict]) -> dict:
         return {**base, "answered": False, "reason": reason, "answer": compose.abstention(message),
                 "intent": None, "intents": [], "entities": entities, "facts": [], "sparql": ""}
+
+
+def intent_name(kind: str) -> str:
+    """A question kind as the contract's intent: hasContraindication -> contraindication, usesDrug -> drug."""
+    name = re.sub(r"^(?:has|uses)(?=[A-Z])", "", kind)
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _quoted(question: str) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ def _cue_pattern(cues: tuple[str, ...]) -> re.Pattern | None:
     if not cues:
         return None
     alts = sorted((re.escape(c.lower()) for c in cues), key=len, reverse=True)
-    return re.compile(r"(?<![\w])(?:" + "|".join(alts) + r")(?![\w])")
+    return re.compile(r"(?<![\w])(?:" + "|".join(alts) + r")(?:s|es)?(?![\w])")  # "contraindications" too
 
 
 @dataclass
@@ -56,9 +56,10 @@ class RelationClassifier:
 
     # ------------------------------------------------------------------------------------------ training
     @classmethod
-    def train(cls, examples: list[tuple[str, str, float]], cues: dict[str, tuple[str, ...]], embed)\
-            -> "RelationClassifier":
-        """examples: (text, kind, weight); embed: texts -> unit vectors (the serving embedder)."""
+    def train(cls, examples: list[tuple[str, str, float]], cues: dict[str, tuple[str, ...]], embed,
+              c_grid: tuple[float, ...] = C_GRID) -> "RelationClassifier":
+        """examples: (text, kind, weight); embed: texts -> unit vectors (the serving embedder); the
+        regularisation is the best of c_grid by 5-fold cross-validation (a single value skips it)."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
 
@@ -71,8 +72,8 @@ class RelationClassifier:
         vecs = dict(zip(unique, embed(unique)))
         x = shell.features(np.stack([vecs[t] for t in texts]), texts)
         folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(x, y))
-        best_c, best_acc = C_GRID[0], -1.0
-        for c in C_GRID:
+        best_c, best_acc = c_grid[0], -1.0
+        for c in c_grid if len(c_grid) > 1 else ():
             hits = total = 0.0
             for train, test in folds:
                 m = LogisticRegression(C=c, max_iter=3000).fit(x[train], y[train], sample_weight=w[train])

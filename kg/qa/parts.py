@@ -8,8 +8,9 @@ from .words import content_words
 MAX_PARTS = 4
 _QWORD = r"(?:what|what's|whats|how|why|when|which|where|who|is|are|does|do|can|could|should|would|will|any)"
 # boundaries: sentence ends, semicolons, "also", ", and <question word>", "and <question word>", ", <question word>"
-_SPLIT = re.compile(r"[?!]+\s*|(?<=[a-z0-9)])\.\s+|;\s*|\s+also[,:]?\s+|,?\s+and\s+(?=" + _QWORD + r"\b)|,\s+(?="
-                    + _QWORD + r"\b)", re.IGNORECASE)
+_PREP = r"(?:(?:by|in|for|at|with|from|of|to|on|after|before|during)\s+)?"
+_SPLIT = re.compile(r"[?!]+\s*|(?<=[a-z0-9)])\.\s+|;\s*|\s+also[,:]?\s+|,?\s+and\s+(?=" + _PREP + _QWORD + r"\b)|"
+                    r",\s+(?=" + _PREP + _QWORD + r"\b)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -91,10 +91,11 @@ class Ranker:
     list_cap: int = 16      # ... up to this many facts
     disjoint_ratio: float = 0.0  # of two disjoint relations, drop the one asked for less than this times the other
     strict: float = 1.1     # a kind asked with this probability that the modality lacks: the sources do not say
+    beside_patient: int = 6  # at most this many facts beside the assessment of a patient the question describes
     fitted: dict = field(default_factory=dict)  # what it was fitted on, and how well
 
     SETTINGS = ("threshold", "per_part", "total", "floor", "relative", "list_min", "list_p", "list_cap",
-                "disjoint_ratio", "strict")
+                "disjoint_ratio", "strict", "beside_patient")
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> "Ranker":
@@ -139,8 +140,9 @@ class Ranker:
     def _complete_lists(self, keep, ranked, view: PartView):
         groups: dict[tuple[str, str], int] = {}
         for c, _ in keep:
-            key = (c.info.fact.subject, c.info.relation)
-            groups[key] = groups.get(key, 0) + 1
+            if c.links & {"own", "family", "inherited", "generic"}:  # lists of what the part names, not of the disease at large
+                key = (c.info.fact.subject, c.info.relation)
+                groups[key] = groups.get(key, 0) + 1
         for (subject, rel), n in groups.items():
             if n >= self.list_min and view.kinds.get(rel, 0.0) >= self.list_p:
                 more = [cs for cs in ranked if cs[0].info.fact.subject == subject and cs[0].info.relation == rel

@@ -25,6 +25,11 @@ def patient_findings(question: str, p_eligibility: float) -> dict:
     return {}
 
 
+def _partly_met(rule: dict) -> bool:
+    """Some of the rule's criteria are met by the findings given and none fails: the rest are not known."""
+    return rule["outcome"] == "unknown" and any(c["outcome"] == "met" for c in rule["criteria"])
+
+
 def _note(rule: dict) -> str:
     return f" (Note: {rule['note'].rstrip('.')}.)" if rule.get("note") else ""
 
@@ -72,7 +77,7 @@ def answer_patient(assessor: Assessor, findings: dict, modalities: list[str]) ->
              + "."]
     told: dict[tuple, list[str]] = {}  # modalities with the same verdict from the same rules are told once
     for entry in entries:
-        decisive = [r for r in entry["rules"] if r["outcome"] == "met"
+        decisive = [r for r in entry["rules"] if r["outcome"] == "met" or _partly_met(r)
                     or (r["outcome"] == "not_met" and r["effect"] == "indication")]
         key = (entry["verdict"], tuple(r["fact"] for r in decisive))
         if key in told:
@@ -82,9 +87,15 @@ def answer_patient(assessor: Assessor, findings: dict, modalities: list[str]) ->
         name = entry["modality"]["label"]
         line = [f"{name[0].upper()}{name[1:]}: {VERDICT_WORDS[entry['verdict']]}."]
         met = [r for r in decisive if r["outcome"] == "met"]
-        unmet = [r for r in decisive if r["outcome"] == "not_met"]
+        decided = {r["effect"] for r in met}  # an effect already decided needs no partial or failed rules of its kind
+        partly = [r for r in decisive if r["outcome"] == "unknown" and r["effect"] not in decided]
+        unmet = [r for r in decisive if r["outcome"] == "not_met" and r["effect"] not in decided]
         if met:
             line.append("Met: " + " ".join(f"{r['statement']} [{cite(rule_fact(r))}]" + _note(r) for r in met))
+        if partly:
+            line.append("Met in part, the rest not known: " + " ".join(
+                f"{r['statement']} [{cite(rule_fact(r))}] (still to know: "
+                f"{', '.join(c['parameter'] for c in r['criteria'] if c['outcome'] == 'unknown')})" for r in partly))
         if unmet:
             line.append("Not met by these findings: " + " ".join(f"{r['statement']} [{cite(rule_fact(r))}]"
                                                                   for r in unmet))
