@@ -33,6 +33,7 @@ from .wording import Wording
 
 log = logging.getLogger(__name__)
 PASSAGES_SHOWN = 3
+PATIENT_KINDS = ("eligibility", "hasIndication", "hasContraindication", "hasRelativeContraindication")
 
 
 @dataclass
@@ -112,7 +113,7 @@ class Answerer:
             entity_words = content_words(" ".join(q[k.start:k.end] for k in plinks))
             text = p.text if len(parts) > 1 else q
             vector = vectors[0 if len(parts) == 1 else i + 1]
-            view = PartView(self.facts.fact_cosines(scores), self.classifier.predict(vector, text),
+            view = PartView(self.facts.fact_cosines(scores), scores, self.classifier.predict(vector, text),
                             content_words(text) - entity_words, self.idf, _quoted(text),
                             quantity_asked(self.wording.with_clinical_words(text), entity_words), named)
             cands = self.facts.candidates(named, view.cosines, view.phrases)
@@ -131,7 +132,7 @@ class Answerer:
         if a.refusal:
             return self._abstain(base, a.refusal.reason, a.refusal.message, entities)
         kinds = {k: max(pa.view.kinds.get(k, 0.0) for pa in a.parts) for k in self.classifier.kinds}
-        patient = self._patient(a, kinds)
+        patient = self._patient(a, kinds, ranker)
         scored = [list(zip(pa.candidates, ranker.scores(pa.x))) for pa in a.parts]
         chosen, gaps = self._choose(a, scored, ranker)
         if patient is not None:
@@ -191,10 +192,10 @@ class Answerer:
         names = " or ".join(self.catalog.label(m) for m in pa.named.modalities)
         return f"They state no {compose.KIND_LABELS.get(kind, kind)} for {names}."
 
-    def _patient(self, a: Analysis, kinds: dict[str, float]) -> dict | None:
-        if self.assessor is None:
+    def _patient(self, a: Analysis, kinds: dict[str, float], ranker: Ranker) -> dict | None:
+        if self.assessor is None or all(pa.view.quantity for pa in a.parts):
             return None
-        findings = patient_findings(a.question, kinds.get("eligibility", 0.0))
+        findings = patient_findings(a.question, sum(kinds.get(k, 0.0) for k in PATIENT_KINDS), ranker.patient_p)
         if not findings:
             return None
         modalities = []

@@ -31,6 +31,8 @@ class FactInfo:
     mentions: set[str]       # concepts its statement and quotes name (and a comparison's other side)
     gives: set[str]          # quantity kinds its quotes state
     text: str                # statement and quotes, lower case
+    passage_rows: list[int] = field(default_factory=list)  # index rows of the sentences its quotes lie in
+    object_row: int = -1     # index row of its object concept (-1: a literal, or not indexed)
 
 
 @dataclass
@@ -72,6 +74,13 @@ class FactIndex:
                     if f.object in catalog.concepts else {f.object}
             self.infos[f.iri] = FactInfo(f, pos, rows[f.iri], local_name(f.predicate), content_words(f"{text} {obj}"),
                                          mentions, {k for k in KINDS if quantity_given(k, quotes)}, text.lower())
+        passages = [(i, it) for i, it in enumerate(index.items) if it.kind == "passage"]
+        concepts = {it.iri: i for i, it in enumerate(index.items) if it.kind == "concept"}
+        for info in self.infos.values():
+            f = info.fact
+            info.passage_rows = sorted({i for e in f.evidence for i, it in passages
+                                        if it.document == e.document and it.start <= e.start < it.end})
+            info.object_row = -1 if f.object_is_literal else concepts.get(f.object, -1)
         self.rows = np.array([i.row for i in self.infos.values()])
         self.order = list(self.infos.values())
         self.descendants = {c: self._below(c) for c in catalog.classes}

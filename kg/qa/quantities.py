@@ -64,11 +64,18 @@ _UNIT_ASKED = re.compile(r"\b(?:in|how many|what|which|number of|per)\s+(" + "|"
     re.IGNORECASE)
 
 
+# "median survival", "average stay": a measured value is asked, which a threshold ("survival < 3 months") is not.
+_STATISTIC = re.compile(r"\b(?:median|mean|average|typical|usual|overall survival)\b", re.IGNORECASE)
+_THRESHOLD = re.compile(r"(?:<|>|≤|≥|less than|more than|fewer than|under|over|within|at least|at most|up to)\s*$",
+                        re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class QuantityAsk:
     kind: str
     topic: frozenset[str]  # content words naming what the quantity is of ("survival", "discharge")
     unit: str | None = None  # a unit the question names
+    statistic: bool = False  # a measured value is asked (median, average), not a limit
 
 
 def quantity_asked(text: str, entity_words: set[str]) -> QuantityAsk | None:
@@ -80,7 +87,8 @@ def quantity_asked(text: str, entity_words: set[str]) -> QuantityAsk | None:
                 word = m.group(1).lower().rstrip("s")
                 unit = next((u for u, pat in UNITS.items() if re.fullmatch(pat, word, re.I)
                              or re.fullmatch(pat, word + "s", re.I)), None)
-            return QuantityAsk(kind, frozenset(content_words(text) - QUANTITY_WORDS - entity_words), unit)
+            return QuantityAsk(kind, frozenset(content_words(text) - QUANTITY_WORDS - entity_words), unit,
+                               bool(_STATISTIC.search(text)))
     return None
 
 
@@ -90,8 +98,11 @@ def quantity_given(kind: str, text: str) -> bool:
 
 def answers(ask: QuantityAsk, quote: str) -> bool:
     """The quote states a quantity of the kind asked (in the unit asked), about what was asked."""
-    if not quantity_given(ask.kind, quote):
+    figures = [m for m in _GIVEN[ask.kind].finditer(quote)
+               if not (ask.statistic and _THRESHOLD.search(quote[max(0, m.start() - 12):m.start()]))]
+    if not figures:
         return False
-    if ask.unit and not re.search(r"\d\s*(?:-\s*\d+\s*)?(?:" + UNITS[ask.unit] + r")\b", quote, re.IGNORECASE):
+    if ask.unit and not any(re.search(r"\d\s*(?:-\s*\d+\s*)?(?:" + UNITS[ask.unit] + r")\b", quote[m.start():m.end() + 12],
+                                      re.IGNORECASE) for m in figures):
         return False
     return not ask.topic or bool(ask.topic & content_words(quote))

@@ -17,15 +17,22 @@ from .quantities import QuantityAsk, answers
 
 WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
 RULE_RELATIONS = {"hasIndication", "hasContraindication", "hasRelativeContraindication"}
+# The fact relations, each a feature of its own: how often a kind of fact answers, whatever the question.
+RELATIONS = ("treats", "hasIndication", "hasContraindication", "hasRelativeContraindication", "hasMechanism",
+             "hasAdverseEffect", "hasLimitation", "hasAdvantage", "hasOutcome", "usesDrug", "usesEmbolicAgent",
+             "guidedBy", "hasRoute", "hasProcedureStep", "hasTechnicalRequirement", "evaluatedBy",
+             "hasResponseCategory", "hasFollowUp", "hasRecommendation", "hasPrognosticFactor", "hasComparison",
+             "combinedWith", "hasFinding", "hasSubtype", "hasDefinition")
 FEATURES = ["bias", "cos", "cos_gap", "cos_rank", "p_kind", "p_gap", "p_top", *(f"link_{k}" for k in LINK_KINDS),
             "semantic_only", "lex", "q_given", "q_missing", "names_two", "p_x_own", "p_x_class",
-            "p_eligibility"]
+            "p_eligibility", "p_x_cos", "lex_x_own", "cos_passage", "cos_object"]
 
 
 @dataclass
 class PartView:
     """What the features need of one part."""
     cosines: np.ndarray          # cosine to every fact, by FactInfo.pos
+    items: np.ndarray            # cosine to every item of the vector index (passages, concepts, facts)
     kinds: dict[str, float]      # P(kind | part)
     words: set[str]              # the part's content stems, minus the names of what it names
     idf: dict[str, float]
@@ -70,6 +77,14 @@ def features(cands: list[Candidate], view: PartView) -> np.ndarray:
         x[i, col["p_x_own"]] = p * float(bool(c.links & {"own", "family"}))
         x[i, col["p_x_class"]] = p * float(bool(c.links & {"inherited", "class"}))
         x[i, col["p_eligibility"]] = view.kinds.get("eligibility", 0.0) * float(rel in RULE_RELATIONS)
+        x[i, col["p_x_cos"]] = p * cos[i]
+        x[i, col["lex_x_own"]] = x[i, col["lex"]] * float(bool(c.links & {"own", "family"}))
+        if c.info.passage_rows:
+            x[i, col["cos_passage"]] = max(view.items[r] for r in c.info.passage_rows)
+        if c.info.object_row >= 0:
+            x[i, col["cos_object"]] = view.items[c.info.object_row]
+        if f"rel_{rel}" in col:
+            x[i, col[f"rel_{rel}"]] = 1.0
     return x
 
 
@@ -92,10 +107,11 @@ class Ranker:
     disjoint_ratio: float = 0.0  # of two disjoint relations, drop the one asked for less than this times the other
     strict: float = 1.1     # a kind asked with this probability that the modality lacks: the sources do not say
     beside_patient: int = 6  # at most this many facts beside the assessment of a patient the question describes
+    patient_p: float = 0.25  # a question stating findings is a patient case when it asks this much for eligibility
     fitted: dict = field(default_factory=dict)  # what it was fitted on, and how well
 
     SETTINGS = ("threshold", "per_part", "total", "floor", "relative", "list_min", "list_p", "list_cap",
-                "disjoint_ratio", "strict", "beside_patient")
+                "disjoint_ratio", "strict", "beside_patient", "patient_p")
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> "Ranker":

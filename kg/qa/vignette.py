@@ -16,11 +16,11 @@ VERDICT_WORDS = {"indicated": "indicated", "possible": "possible, with a qualifi
 MAX_MISSING_SHOWN = 5
 
 
-def patient_findings(question: str, p_eligibility: float) -> dict:
-    """The findings the question states, when it describes a patient: two findings or more, or one in a question
-    the classifier reads as a patient case."""
+def patient_findings(question: str, p_asks: float, threshold: float) -> dict:
+    """The findings the question states, when it describes a patient: three findings or more, or any in a question
+    the classifier reads as asking whether a treatment suits (p_asks: eligibility, indications, contraindications)."""
     findings = findings_from_text(question)
-    if len(findings) >= 2 or (findings and p_eligibility >= 0.25):
+    if len(findings) >= 3 or (findings and p_asks >= threshold):
         return findings
     return {}
 
