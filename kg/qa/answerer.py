@@ -55,6 +55,7 @@ class Analysis:
     parts: list[PartAnalysis]
     passages: list[dict]
     refusal: Refusal | None = None
+    vector: np.ndarray | None = None  # the whole question's embedding
 
 
 class Answerer:
@@ -102,9 +103,10 @@ class Answerer:
             texts.append(self.wording.with_clinical_words(p.text if own or not topic else f"{p.text} ({topic})"))
         vectors = self.embedder.embed_batch(texts)
         whole = self.index.scores(vectors[0])
-        analysis = Analysis(q, links, [], self._passages(whole), refusal)
+        analysis = Analysis(q, links, [], self._passages(whole), refusal, vectors[0])
         if refusal is not None:
             return analysis
+        whole_kinds = self.classifier.predict(vectors[0], q)
         for i, p in enumerate(parts):
             scores = whole if len(parts) == 1 else self.index.scores(vectors[i + 1])
             own = [k for k in links if p.start <= k.start < p.end]
@@ -115,7 +117,7 @@ class Answerer:
             vector = vectors[0 if len(parts) == 1 else i + 1]
             view = PartView(self.facts.fact_cosines(scores), scores, self.classifier.predict(vector, text),
                             content_words(text) - entity_words, self.idf, _quoted(text),
-                            quantity_asked(self.wording.with_clinical_words(text), entity_words), named)
+                            quantity_asked(self.wording.with_clinical_words(text), entity_words), named, whole_kinds)
             cands = self.facts.candidates(named, view.cosines, view.phrases)
             analysis.parts.append(PartAnalysis(p, plinks, named, view, cands, features(cands, view), vector, text))
         return analysis

@@ -52,7 +52,8 @@ QUANTITY_WORDS = content_words("rate percent percentage long much many dose dosa
                                "duration time number level amount value often cost price how soon last lasts take "
                                "days weeks months years hours minutes median average typical usual figure when year "
                                "introduced developed first watts power gauge size micron microns brand chance odds repeat "
-                               "repeated done performed needed required imaging")
+                               "repeated done performed needed required imaging fraction proportion share common "
+                               "frequent")
 
 
 # Units a question may name: then only a figure in that unit answers it ("survival in months", "how many minutes").

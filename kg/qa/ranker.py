@@ -25,7 +25,8 @@ RELATIONS = ("treats", "hasIndication", "hasContraindication", "hasRelativeContr
              "combinedWith", "hasFinding", "hasSubtype", "hasDefinition")
 FEATURES = ["bias", "cos", "cos_gap", "cos_rank", "p_kind", "p_gap", "p_top", *(f"link_{k}" for k in LINK_KINDS),
             "semantic_only", "lex", "q_given", "q_missing", "names_two", "p_x_own", "p_x_class",
-            "p_eligibility", "p_x_cos", "lex_x_own", "cos_passage", "cos_object"]
+            "p_eligibility", "p_x_cos", "lex_x_own", "cos_passage", "cos_object", "cos_passage_gap", "p_whole",
+            "named_share", "best_of_kind"]
 
 
 @dataclass
@@ -39,6 +40,7 @@ class PartView:
     phrases: tuple[str, ...]     # what it puts in quotes
     quantity: QuantityAsk | None
     named: Named
+    whole: dict[str, float] = field(default_factory=dict)  # P(kind | whole question), for a part of several
 
 
 def features(cands: list[Candidate], view: PartView) -> np.ndarray:
@@ -83,6 +85,15 @@ def features(cands: list[Candidate], view: PartView) -> np.ndarray:
             x[i, col["cos_passage"]] = max(view.items[r] for r in c.info.passage_rows)
         if c.info.object_row >= 0:
             x[i, col["cos_object"]] = view.items[c.info.object_row]
+        x[i, col["p_whole"]] = (view.whole or view.kinds).get(rel, 0.0)
+        named = set(view.named.all)
+        x[i, col["named_share"]] = len(c.info.mentions & named) / len(named) if named else 0.0
+    x[:, col["cos_passage_gap"]] = x[:, col["cos_passage"]] - x[:, col["cos_passage"]].max()
+    best: dict[str, float] = {}
+    for i, c in enumerate(cands):
+        best[c.info.relation] = max(best.get(c.info.relation, -1.0), cos[i])
+    for i, c in enumerate(cands):
+        x[i, col["best_of_kind"]] = float(cos[i] >= best[c.info.relation])
         if f"rel_{rel}" in col:
             x[i, col[f"rel_{rel}"]] = 1.0
     return x
