@@ -1,6 +1,6 @@
 """Measure the query engines the service could embed: plain rdflib vs pyoxigraph (the one in use).
 
-Loads build/hcc-kg.nq into each and times the /ask SPARQL templates with bound values (the same text on both),
+Loads build/hcc-kg.nq into each and times the service's SPARQL templates with bound values (the same text on both),
 reporting load time and per-query p50/p95. Usage: python scripts/bench_store.py [--build-dir build] [--rounds 20]
 """
 import argparse
@@ -13,19 +13,21 @@ from rdflib import Dataset
 
 from kg.queries import template
 from kg.store import bind
-from kg.vocab import HCC
+from kg.vocab import HCC, fact_iri
 
+# The templates the service runs: the catalog's and the answerer's loads at start-up, and the per-answer query.
 QUERIES = {
-    "facts_about (TACE, contraindications)": ("facts_about", {"target": [str(HCC.TACE)],
-                                                              "p": [str(HCC.hasContraindication),
-                                                                    str(HCC.hasRelativeContraindication)]}),
-    "facts_about (RFA, inherited, all)": ("facts_about", {"target": [str(HCC.RFA)],
-                                                          "p": [str(HCC[r]) for r in ("hasIndication", "hasMechanism",
-                                                                                      "hasLimitation", "guidedBy")]}),
-    "facts_mentioning (cisplatin)": ("facts_mentioning", {"target": [str(HCC.Cisplatin)]}),
-    "comparisons (RFA, MWA)": ("comparisons", {"target": [str(HCC.RFA), str(HCC.MWA)],
-                                               "other": [str(HCC.RFA), str(HCC.MWA)]}),
-    "concepts (all labels)": ("concepts", {}),
+    "page_facts (every fact with its quotes)": ("page_facts", {}),
+    "page_concepts (every label)": ("page_concepts", {}),
+    "lexicon (labels, families, glosses, examples)": ("lexicon", {}),
+    "assess_rules (criteria rules)": ("assess_rules", {"p": [str(HCC.hasIndication), str(HCC.hasContraindication),
+                                                             str(HCC.hasRelativeContraindication),
+                                                             str(HCC.hasRecommendation), str(HCC.hasComparison)],
+                                                       "partP": [str(HCC.hasContraindication),
+                                                                 str(HCC.hasRelativeContraindication)]}),
+    "facts_by_iri (an answer's facts)": ("facts_by_iri", {"fact": [str(fact_iri("TACE", "hasContraindication", o))
+                                                                   for o in ("TACE_CI_ChildPughC",
+                                                                             "TACE_CI_Cachexia")]}),
 }
 
 

@@ -30,7 +30,9 @@ def mini_ontology(tmp_path):
     for name in ("hcc.ttl", "parameters.ttl", "shapes.ttl"):
         shutil.copy(ROOT / "ontology" / name, onto / name)
     shutil.copy(ROOT / "ontology" / "facts" / "shared-vocabulary.yaml", onto / "facts")
-    shutil.copytree(ROOT / "ontology" / "lexicon", onto / "lexicon")
+    (onto / "lexicon").mkdir()
+    shutil.copy(ROOT / "ontology" / "lexicon" / "relations.yaml", onto / "lexicon")
+    (onto / "lexicon" / "terms.yaml").write_text("{}\n", encoding="utf-8")  # its labels name concepts not copied
     return onto
 
 

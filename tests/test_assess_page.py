@@ -11,7 +11,7 @@ from functools import cache
 import httpx
 
 H = "https://w3id.org/hcc-kg/"
-CASE = {"child_pugh": "C", "tumor_count": "1", "max_tumor_diameter_cm": "3"}
+CASE = {"child_pugh": "C", "child_pugh_improvable": "false", "tumor_count": "1", "max_tumor_diameter_cm": "3"}
 
 
 @cache
@@ -57,7 +57,8 @@ def test_child_pugh_c_contraindicates_rfa_and_tace_with_the_quote(live_server):
     c = client(live_server)
     r = c.get("/assess/case", params=CASE)
     assert r.status_code == 200
-    api = c.post("/assess", json={"child_pugh": "C", "tumor_count": 1, "max_tumor_diameter_cm": 3}).json()
+    api = c.post("/assess", json={"child_pugh": "C", "child_pugh_improvable": False, "tumor_count": 1,
+                                  "max_tumor_diameter_cm": 3}).json()
     verdicts = {e["modality"]["label"]: e["verdict"] for e in api["modalities"]}
     for label, verdict in verdicts.items():  # the page says what the API says, for every modality
         row = re.search(r'<th scope="row"><a href="#m-\d+">' + re.escape(label) + r'</a></th>\s*<td><span class="verdict v-(\w+)"',

@@ -77,7 +77,8 @@ def test_a_generic_word_links_to_its_family_and_the_kind_asked_picks_the_member(
     """'the embolization' is TACE or TAE: the adverse effects asked for are TACE's, not TAE's technique."""
     result = answerer.ask("what should mum expect after the embolization? side effects?")
     assert any(e["label"] == "embolization" for e in result["entities"])
-    assert {f["predicate"]["label"] for f in result["facts"]} <= {"has adverse effect", "has finding", "has mechanism"}
+    kinds = [f["predicate"]["label"] for f in result["facts"]]
+    assert kinds.count("has adverse effect") * 2 > len(kinds) and "has technical requirement" not in kinds
     assert "post-embolization syndrome" in response_text(result)
 
 

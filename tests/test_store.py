@@ -1,8 +1,9 @@
 """The GraphStore interface: one way of binding values, the same answers from the embedded and remote stores."""
 import pytest
 
+from kg.catalog import Catalog
 from kg.errors import InputError, QueryError
-from kg.qa.retrieval import facts_about, template
+from kg.queries import template
 from kg.store import EmbeddedGraphStore, RemoteGraphStore, bind
 from kg.vocab import HCC
 
@@ -37,22 +38,33 @@ def test_bind_needs_the_values_block():
         bind("SELECT * WHERE { ?x ?p ?o }", x=[TACE])
 
 
-def test_bound_template_answers_the_same_on_both_stores(embedded, remote):
+def test_bound_template_answers_the_same_on_both_stores(embedded, remote, built):
     """The same template with the same bound values gives the same facts in-process and over SPARQL 1.1."""
-    rels = ["hasContraindication", "hasRelativeContraindication"]
-    local, query = facts_about(embedded, [RFA, TACE], rels)
-    over_http, _ = facts_about(remote, [RFA, TACE], rels)
-    assert {f.iri for f in local} == {f.iri for f in over_http}
-    assert len(local) >= 20
-    assert "VALUES ?target" in query
+    settings, _ = built
+    catalog = Catalog(embedded, settings.corpus_dir)
+    facts = [f.iri for f in catalog.facts_out[TACE]][:20]
+    query = bind(template("facts_by_iri"), fact=facts)
+    local = {(r["fact"], r["exact"]) for r in embedded.select(query)}
+    over_http = {(r["fact"], r["exact"]) for r in remote.select(query)}
+    assert local == over_http and {f for f, _ in local} == set(facts)
 
 
-def test_inheritance_is_applied_only_where_the_ontology_allows(embedded):
+def test_every_template_without_values_answers_the_same_on_both_stores(embedded, remote):
+    for name in ("page_facts", "page_concepts", "page_relations", "lexicon", "assess_parameters"):
+        q = template(name)
+        def rows(store):
+            return sorted(tuple(sorted((k, str(v)) for k, v in r.items() if v is not None)) for r in store.select(q))
+        assert rows(embedded) == rows(remote), name
+
+
+def test_inheritance_is_applied_only_where_the_ontology_allows(embedded, built):
     """RFA inherits local ablation's contraindications, but not interventional therapy's limitations."""
-    contra, _ = facts_about(embedded, [RFA], ["hasContraindication"])
-    assert any(f.subject == str(HCC.LocalAblation) for f in contra)
-    limits, _ = facts_about(embedded, [RFA], ["hasLimitation"])
-    assert limits and all(f.subject == RFA for f in limits)
+    settings, _ = built
+    inherited = Catalog(embedded, settings.corpus_dir).inherited_facts(RFA)
+    relations = {f.predicate for f, _ in inherited}
+    assert any(holder == str(HCC.LocalAblation) and f.predicate == str(HCC.hasContraindication)
+               for f, holder in inherited)
+    assert str(HCC.hasLimitation) not in relations
 
 
 def test_stores_report_their_size(embedded, remote, built):
@@ -62,5 +74,5 @@ def test_stores_report_their_size(embedded, remote, built):
 
 
 def test_template_rows_are_plain_strings(embedded):
-    rows = embedded.select(template("concepts"))
-    assert rows and all(isinstance(r["label"], str) for r in rows)
+    rows = embedded.select(template("page_concepts"))
+    assert rows and all(isinstance(r["value"], str) for r in rows)

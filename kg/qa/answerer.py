@@ -197,7 +197,8 @@ class Answerer:
     def _patient(self, a: Analysis, kinds: dict[str, float], ranker: Ranker) -> dict | None:
         if self.assessor is None or all(pa.view.quantity for pa in a.parts):
             return None
-        findings = patient_findings(a.question, sum(kinds.get(k, 0.0) for k in PATIENT_KINDS), ranker.patient_p)
+        findings = patient_findings(a.question, kinds.get("eligibility", 0.0),
+                                    sum(kinds.get(k, 0.0) for k in PATIENT_KINDS), ranker)
         if not findings:
             return None
         modalities = []

@@ -18,7 +18,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "power": (r"\bwatts?\b|\bpower (?:setting|level|output)|\bwhat power\b|\b\d+\s*w\b", r"\d\s*(?:W|watts?|kW)\b"),
     "temperature": (r"\btemperatures?\b|\bdegrees?\b|°|℃|\bhow (?:hot|cold)\b", r"\d\s*(?:°|degrees?|℃)"),
     "rate": (r"\b(?:survival|recurrence|response|success|cure|mortality|complication|failure|death|remission) "
-             r"(?:rates?|percentages?|probabilit\w+)\b|\bpercent(?:age)?\b|(?<![\d.\s])\s?%|^\s*%|\b\d+[- ]year\b|\bfive[- ]year\b|"
+             r"(?:rates?|percentages?|probabilit\w+)\b|\bpercent(?:age)?\b|(?<![\d.\s])\s?%|^\s*%|\b\d+[- ]years?\b(?![- ]old)|\bfive[- ]year\b|"
              r"\bhow likely\b|\bwhat (?:are the )?chances?\b|\bodds\b|\bfraction\b|\bproportion\b|\bhow common\b",
              r"\d\s*%|\bpercent|\bmost patients\b|\bmajority\b|\bhalf\b"),
     "radiation": (r"\bGy\b|\bgray\b|\b(?:radio)?isotopes?\b|\bmCi\b|\bMBq\b|\bbecquerel|\bradiation dose|\bactivity of the seeds?",

@@ -118,11 +118,12 @@ class Ranker:
     disjoint_ratio: float = 0.0  # of two disjoint relations, drop the one asked for less than this times the other
     strict: float = 1.1     # a kind asked with this probability that the modality lacks: the sources do not say
     beside_patient: int = 6  # at most this many facts beside the assessment of a patient the question describes
-    patient_p: float = 0.25  # a question stating findings is a patient case when it asks this much for eligibility
+    patient_p: float = 0.4   # two findings make a patient case when the question asks this much for rules
+    patient_elig: float = 0.45  # one finding does when the question reads this much as a patient case
     fitted: dict = field(default_factory=dict)  # what it was fitted on, and how well
 
     SETTINGS = ("threshold", "per_part", "total", "floor", "relative", "list_min", "list_p", "list_cap",
-                "disjoint_ratio", "strict", "beside_patient", "patient_p")
+                "disjoint_ratio", "strict", "beside_patient", "patient_p", "patient_elig")
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> "Ranker":

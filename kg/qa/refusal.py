@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+from wordfreq import zipf_frequency
 
 from .words import STOPWORDS
 from .wording import Wording
@@ -36,6 +37,7 @@ _HEADS = re.compile(r"\b(therapy|therapies|treatment|radiotherapy|radiation|radi
                     r"radioembolisation|criteria|staging|stage|classification|score|trial|study|guidelines?|society|"
                     r"association|protocol|regimen|kit|probe|generator|system|device|needle|beads|catheter|"
                     r"machine|scanner)\b", re.IGNORECASE)
+COMMON_ZIPF = 3.8  # words at least this frequent in English (wordfreq's Zipf scale) are ordinary words, not names
 _BRAND = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z]+\b|[®™]")
 # An unknown word built like a treatment's name ("radiotherapy", "hepatectomy", "radioembolization").
 _TREATMENT_LIKE = re.compile(r"\b\w+(?:therapy|therapies|ectomy|otomy|plasty|ablation|embolization|embolisation|"
@@ -82,21 +84,26 @@ class Refuser:
             known = sum(1 for w, _, _ in words if w.lower() in self.vocabulary)
             if known / len(words) < 0.5 and not any(self.known(w) for w, _, _ in words if len(w) > 3):
                 return Refusal("not_a_question", "I could not read a question in this text.")
-            content = [w.lower() for w, _, _ in words if w.lower() not in STOPWORDS and len(w) > 2]
-            if content and sum(w in self.corpus_words for w in content) / len(content) < 0.5:
-                return Refusal("out_of_scope", "This question is outside what the sources cover: the "
-                                               "interventional treatment of primary liver cancer.")
         unknown = []
         focus = _FOCUS.match(q)
         for w, s, e in free:
             if self.known(w):
                 continue
+            if _DRUG_LIKE.fullmatch(w) or _BRAND.fullmatch(w) or _TREATMENT_LIKE.fullmatch(w):
+                unknown.append(w)
+                continue
+            # an ordinary English word ("despite") names nothing; a rare one, or a name, may
+            name_like = zipf_frequency(w, "en") < COMMON_ZIPF or (w[0].isupper() and s > 0) or \
+                any(ch.isdigit() for ch in w)
             after = q[e:e + 40]
             head = _HEADS.match(after.lstrip(" -")) or re.match(r"^(?:[\s-]+[A-Za-z0-9-]+){1,2}?[\s-]+" +
                                                                  _HEADS.pattern, after)
-            if _DRUG_LIKE.fullmatch(w) or _BRAND.fullmatch(w) or _TREATMENT_LIKE.fullmatch(w) or head or \
-                    (focus and focus.start(1) == s):
+            if name_like and (head or (focus and focus.start(1) == s)):
                 unknown.append(w)
         if unknown:
             return Refusal("not_in_sources", f"They do not mention {', '.join(dict.fromkeys(unknown))}.")
+        content = [w.lower() for w, _, _ in words if w.lower() not in STOPWORDS and len(w) > 2]
+        if not linked_spans and content and sum(w in self.corpus_words for w in content) / len(content) < 0.5:
+            return Refusal("out_of_scope", "This question is outside what the sources cover: the interventional "
+                                           "treatment of primary liver cancer.")
         return None

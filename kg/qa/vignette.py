@@ -16,11 +16,13 @@ VERDICT_WORDS = {"indicated": "indicated", "possible": "possible, with a qualifi
 MAX_MISSING_SHOWN = 5
 
 
-def patient_findings(question: str, p_asks: float, threshold: float) -> dict:
-    """The findings the question states, when it describes a patient: three findings or more, or any in a question
-    the classifier reads as asking whether a treatment suits (p_asks: eligibility, indications, contraindications)."""
+def patient_findings(question: str, p_eligibility: float, p_rules: float, ranker) -> dict:
+    """The findings the question states, when it describes a patient: three findings or more; two, in a question
+    that asks about indications or contraindications (p_rules, with eligibility); one, in a question the classifier
+    reads as a patient case (p_eligibility). The two bars are fitted (ranker.patient_p, ranker.patient_elig)."""
     findings = findings_from_text(question)
-    if len(findings) >= 3 or (findings and p_asks >= threshold):
+    n = len(findings)
+    if n >= 3 or (n >= 2 and p_rules >= ranker.patient_p) or (n and p_eligibility >= ranker.patient_elig):
         return findings
     return {}
 
