@@ -254,8 +254,17 @@ class Assessor:
         verdicts = {r["modality"]["iri"]: r["verdict"] for r in results}
         suggestions = self._suggestions(findings, verdicts)
         shown = {s["recommendation"]["iri"] for s in suggestions}
+        applying = {s["recommendation"]["iri"]: s for s in suggestions if s["outcome"] == "applies"}
         for r, m in zip(results, self.modalities):
             r["suggestions"] = [s for s in m.suggestions if s in shown]
+            # what the sources recommend for this very case belongs with the verdict ("ablation alone is not
+            # recommended for lesions >5 cm"), not only in the list of suggestions
+            r["recommendations"] = [{"iri": s, "label": applying[s]["recommendation"]["label"],
+                                     "statement": applying[s]["facts"][0]["statement"]}
+                                    for s in r["suggestions"] if s in applying]
+            if r["recommendations"]:
+                r["reason"] += " The sources recommend for this case: " + "; ".join(
+                    x["statement"].rstrip(".") for x in r["recommendations"]) + "."
         if wanted is not None:
             results = [r for r in results if r["modality"]["iri"] in wanted]
             keep = {s for r in results for s in r["suggestions"]}

@@ -1,6 +1,8 @@
 """A patient described in a question, answered as a patient: the findings read from the text, judged by the
 graph's criteria (kg/assess.py) for the modality asked about, with the rules that decide and the recommendations
 that apply, each cited."""
+import re
+
 from ..assess import Assessor
 from ..findings import findings_from_text
 from ..queries import template
@@ -22,9 +24,15 @@ def patient_findings(question: str, p_eligibility: float, p_rules: float, ranker
     reads as a patient case (p_eligibility). The two bars are fitted (ranker.patient_p, ranker.patient_elig)."""
     findings = findings_from_text(question)
     n = len(findings)
-    if n >= 3 or (n >= 2 and p_rules >= ranker.patient_p) or (n and p_eligibility >= ranker.patient_elig):
+    if n >= 3 or (n >= 2 and (p_rules >= ranker.patient_p or _PERSON.search(question))) or \
+            (n and p_eligibility >= ranker.patient_elig):
         return findings
     return {}
+
+
+# How a case names its patient: "55M", "71F", "58yo", "62-year-old", "pt", "my mum", "he/she".
+_PERSON = re.compile(r"\b\d{1,3}\s?(?:yo|y/o|yrs?|years?[- ]old|-year-old|[mf])\b|\b(?:pt|patient|he|she|his|her|my "
+                     r"(?:mum|mom|dad|father|mother|wife|husband|uncle|aunt|grand\w+|brother|sister))\b", re.I)
 
 
 def _partly_met(rule: dict) -> bool:
@@ -101,6 +109,9 @@ def answer_patient(assessor: Assessor, findings: dict, modalities: list[str]) ->
         if unmet:
             line.append("Not met by these findings: " + " ".join(f"{r['statement']} [{cite(rule_fact(r))}]"
                                                                   for r in unmet))
+        for rec in entry.get("recommendations", []):
+            s = next(s for s in result["suggestions"] if s["recommendation"]["iri"] == rec["iri"])
+            line.append(f"Recommendation for this case: {s['facts'][0]['statement']} [{cite(suggestion_fact(s, s['facts'][0]))}]")
         if entry["missing"] and entry["verdict"] != "contraindicated":
             shown = entry["missing"][:MAX_MISSING_SHOWN]
             more = f" and {len(entry['missing']) - len(shown)} more" if len(entry["missing"]) > len(shown) else ""
@@ -110,8 +121,8 @@ def answer_patient(assessor: Assessor, findings: dict, modalities: list[str]) ->
         if also:
             lines.append(f"(Likewise for {', '.join(also)}.)")
     for s in result["suggestions"]:
-        if s["outcome"] == "applies":
-            fact = s["facts"][0]
+        fact = s["facts"][0]
+        if s["outcome"] == "applies" and fact["iri"] not in index:
             lines.append(f"Recommendation that applies: {fact['statement']} [{cite(suggestion_fact(s, fact))}]")
     lines.append("This applies the sources' criteria to the findings given; it is not clinical advice.")
     return {"answer": "\n".join(lines), "facts": facts, "assessment": result,
