@@ -234,6 +234,7 @@ def test_assess_a_case_and_follow_a_rule_citation_to_the_highlighted_quote(page)
     page.get_by_role("link", name="Assess", exact=True).click()
     page.wait_for_url("**/assess/case")
     page.get_by_label("Child-Pugh grade", exact=True).select_option("C")
+    page.locator("#f-child_pugh_improvable").select_option("false")  # grade C that liver care cannot improve
     page.get_by_label("Number of tumours").fill("1")
     page.get_by_label("Maximum tumour diameter").fill("3")
     page.get_by_role("button", name="Assess", exact=True).click()

@@ -183,3 +183,14 @@ def test_a_general_question_with_numbers_is_not_a_vignette(answerer):
     result = answerer.ask("For multiple lesions or tumors larger than 5 cm, should ablation be used alone or combined "
                           "with TACE?")
     assert result["intent"] != "eligibility" and "assessment" not in result
+
+
+def test_concurrent_questions_answer_as_one_at_a_time(answerer):
+    """The service answers from a thread pool: shared parts (stemmer, caches) must not mix questions up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [q["question"] for q in load_questions(DATA / "questions-dev2.json")[:24]]
+    alone = [answerer.ask(q)["facts"] for q in questions]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda q: answerer.ask(q)["facts"], questions * 3))
+    assert together == alone * 3

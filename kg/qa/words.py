@@ -4,11 +4,13 @@ Shared by entity linking, ranking and refusal, so all three read a question the 
 """
 import math
 import re
+import threading
 from collections import Counter
+from functools import lru_cache
 
 import snowballstemmer
 
-_STEMMER = snowballstemmer.stemmer("english")
+_LOCAL = threading.local()  # a snowball stemmer keeps state while it works: one per thread
 _BRITISH = [(re.compile(p), r) for p, r in [
     (r"isation", "ization"), (r"ise(s|d)?\b", r"ize\1"), (r"ising\b", "izing"), (r"tumour", "tumor"),
     (r"oes", "es"), (r"haem", "hem"), (r"colour", "color"), (r"ae(?=m)", "e")]]
@@ -25,8 +27,12 @@ def tokens(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", text.lower())
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return _STEMMER.stemWord(american(word))
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:
+        stemmer = _LOCAL.stemmer = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(american(word))
 
 
 def content_words(text: str) -> set[str]:
