@@ -126,8 +126,13 @@ def build(settings: Settings, progress: bool = True, embed: bool = True) -> Buil
         write_index(index_items(ds), embedder, settings.build_dir)
         p.step(f"training the relation classifier on {lexicon.example_count} example questions")
         from .qa.classifier import RelationClassifier
+        from .qa.wording import Wording
+
+        # examples are embedded as the answerer embeds a question: with the clinical words of its lay ones added
+        gloss = Wording({}, {}, [(lay, g.clinical) for g in lexicon.glosses for lay in g.lay], []).with_clinical_words
         model = RelationClassifier.train(lexicon.training_examples(), {k.name: k.cues for k in lexicon.kinds.values()},
-                                         lambda texts: embed_with_cache(embedder, texts, settings.build_dir / CACHE))
+                                         lambda texts: embed_with_cache(embedder, [gloss(x) for x in texts],
+                                                                        settings.build_dir / CACHE))
         model.save(settings.build_dir)
         classifier = {"kinds": len(model.kinds), "examples": lexicon.example_count, "c": model.c,
                       "cv_accuracy": round(model.cv_accuracy, 3)}

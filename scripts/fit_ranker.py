@@ -69,7 +69,9 @@ def out_of_fold_kinds(answerer: Answerer, settings: Settings, questions: list[di
     key = lambda s: " ".join(s.lower().split())  # noqa: E731
     trained = {key(q) for q, _ in lexicon.questions}
     inside = [i for i, q in enumerate(questions) if key(q["question"]) in trained]
-    embed = lambda texts: embed_with_cache(answerer.embedder, texts, settings.build_dir / CACHE)  # noqa: E731
+    gloss = answerer.wording.with_clinical_words  # as the build embeds the examples
+    embed = lambda texts: embed_with_cache(answerer.embedder, [gloss(x) for x in texts],  # noqa: E731
+                                           settings.build_dir / CACHE)
     for fold in range(folds):
         held = [i for n, i in enumerate(inside) if n % folds == fold]
         held_keys = {key(questions[i]["question"]) for i in held}
