@@ -164,13 +164,13 @@ class Answerer:
     def _choose(self, a: Analysis, scored, ranker: Ranker) -> tuple[list[tuple[int, Candidate, float]], list[str]]:
         """The ranker's choice, and what the sources do not say: a part asking for a quantity takes only facts that
         state one; a part asking outright for a kind of fact the modality it names has none of gets none."""
-        chosen = ranker.select([(pa.view, s) for pa, s in zip(a.parts, scored)], self.disjoint)
+        special = {i: (pa.view.quantity, self._missing_kind(pa, ranker.strict)) for i, pa in enumerate(a.parts)}
+        special = {i: am for i, am in special.items() if am != (None, None)}
+        # a special part chooses nothing the general way, so the facts it passes over stay free for the other parts
+        chosen = ranker.select([(pa.view, [] if i in special else s)
+                                for i, (pa, s) in enumerate(zip(a.parts, scored))], self.disjoint)
         gaps = []
-        for i, pa in enumerate(a.parts):
-            ask, missing = pa.view.quantity, self._missing_kind(pa, ranker.strict)
-            if ask is None and missing is None:
-                continue
-            chosen = [t for t in chosen if t[0] != i]
+        for i, (ask, missing) in special.items():
             if missing:
                 gaps.append(missing)
                 continue

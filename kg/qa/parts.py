@@ -26,6 +26,8 @@ def split_question(question: str) -> list[Part]:
     word ("Percutaneous ethanol injection - when..."), the piece after it."""
     pieces, pos = [], 0
     for m in _SPLIT.finditer(question):
+        if _inside_brackets(question, m.start()) or _ABBREVIATION.search(question[:m.end()]):
+            continue  # "(e.g. iodine-125)", "RFA vs. MWA": no boundary
         if question[pos:m.start()].strip(" ,.:-"):
             pieces.append([pos, m.start()])
         pos = m.end()
@@ -47,6 +49,13 @@ def split_question(question: str) -> list[Part]:
         last = parts[MAX_PARTS - 1]
         parts = parts[:MAX_PARTS - 1] + [Part(_clean(question[last.start:parts[-1].end]), last.start, parts[-1].end)]
     return parts or [Part(question.strip(), 0, len(question))]
+
+
+_ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|vs|etc|approx|cf|dr|no|fig|esp)\.\s+$", re.IGNORECASE)
+
+
+def _inside_brackets(text: str, pos: int) -> bool:
+    return text.count("(", 0, pos) > text.count(")", 0, pos)
 
 
 _CHECK = re.compile(r"(?:is|are|was|right|ok|okay|correct|true|normal)\b", re.IGNORECASE)
