@@ -33,7 +33,7 @@ question can be answered with the same evaluation.
 """
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, Literal
+from typing import Annotated, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
@@ -224,15 +224,28 @@ class Assessor:
     # ------------------------------------------------------------------------------------------ findings
     @cached_property
     def request_model(self) -> type[BaseModel]:
-        """A pydantic model of the findings, built from the graph's parameters: unknown fields are refused."""
-        fields = {p.key: (p.python_type | None, Field(default=None, description=p.label, ge=p.minimum, le=p.maximum))
-                  for p in self.parameters.values()}
+        """The findings as JSON clients send them, built from the graph's parameters: unknown fields refused, numbers
+        finite and within the parameter's range, integers and booleans strict (3.0, "3" and true are not a count)."""
+        return self._findings_model(strict=True)
+
+    @cached_property
+    def form_model(self) -> type[BaseModel]:
+        """The same findings from a form or the findings reader: strings such as "3" are read as numbers."""
+        return self._findings_model(strict=False)
+
+    def _findings_model(self, strict: bool) -> type[BaseModel]:
+        def typed(p: Parameter):
+            if p.python_type in (int, float):
+                return Annotated[p.python_type, Field(strict=strict, ge=p.minimum, le=p.maximum, allow_inf_nan=False)]
+            return Annotated[bool, Field(strict=strict)] if p.python_type is bool else p.python_type
+
+        fields = {p.key: (typed(p) | None, Field(default=None, description=p.label)) for p in self.parameters.values()}
         return create_model("Findings", __config__=ConfigDict(extra="forbid"), **fields)
 
     def validate(self, findings: dict) -> dict:
         """The findings checked and typed (absent ones dropped); InputError names each bad field."""
         try:
-            model = self.request_model.model_validate(findings)
+            model = self.form_model.model_validate(findings)
         except ValidationError as e:
             raise InputError(validation_message(e)) from None
         return model.model_dump(exclude_none=True)

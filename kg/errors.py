@@ -6,6 +6,7 @@ HccKgError
  ├── QueryError      a SPARQL query that is malformed or not allowed (client's fault: 4xx)
  │    └── QueryRefused   read-only / outside-IRI refusals
  ├── QueryTimeout    a query ran past its time limit (503)
+ ├── Overloaded      no capacity now: the server (503) or this client's share (429); retry after a moment
  └── InputError      any other bad user input (4xx)
 """
 
@@ -38,6 +39,16 @@ class QueryRefused(QueryError):
 
 class QueryTimeout(HccKgError):
     """A query that ran past the configured time limit."""
+
+
+class Overloaded(HccKgError):
+    """Refused at once for want of capacity, so that waiting requests never pile up; `status` is 503 when the
+    server is busy and 429 when this client already has its share in flight."""
+
+    def __init__(self, message: str, status: int = 503, retry_after_s: int = 1):
+        super().__init__(message)
+        self.status = status
+        self.retry_after_s = retry_after_s
 
 
 class InputError(HccKgError):

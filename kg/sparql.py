@@ -6,11 +6,14 @@ before any engine sees it if it is an update, uses SERVICE, or names a graph out
 
 Why processes: pyoxigraph cannot cancel a running query, so a time limit needs something that can be stopped.
 Each worker (spawn context: it imports this module, kg.errors and pyoxigraph, nothing heavy) holds its own
-store loaded from build/hcc-kg.nq; a pool of two keeps one runaway query from blocking other clients. On
-timeout the parent kills the worker and starts a replacement in the background.
+store loaded from build/hcc-kg.nq; on timeout the parent kills the worker and starts a replacement in the
+background. Fairness comes from refusing, not queueing (see SparqlService.run): one query at a time per client,
+a short wait for a worker, and one worker more than the cores, so that two clients' runaway queries still leave
+a worker for everyone else's quick ones.
 
-Errors: QueryError (malformed), QueryRefused (update, SERVICE, outside graph), QueryTimeout, InputError
-(bad parameter), NotAcceptable (no offered media type fits Accept; the route answers 406).
+Errors: QueryError (malformed), QueryRefused (update, SERVICE, outside graph), QueryTimeout, Overloaded (the
+client's query already running: 429; no worker free: 503), InputError (bad parameter), NotAcceptable (no offered
+media type fits Accept; the route answers 406).
 """
 import logging
 import multiprocessing
@@ -22,7 +25,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import InputError, QueryError, QueryRefused, QueryTimeout
+from .errors import InputError, Overloaded, QueryError, QueryRefused, QueryTimeout
 
 log = logging.getLogger("hcc_kg.sparql")
 
@@ -240,8 +243,12 @@ class _Worker:
 class SparqlService:
     """A pool of query workers behind one blocking `run()`; call it from a thread, not the event loop."""
 
-    def __init__(self, nq_path: Path, timeout_s: float, max_results: int, prefixes: dict[str, str], workers: int = 2):
+    def __init__(self, nq_path: Path, timeout_s: float, max_results: int, prefixes: dict[str, str], workers: int = 2,
+                 queue_wait_s: float = 0.5, client_queries: int = 1):
         self.timeout_s = timeout_s
+        self.queue_wait_s = queue_wait_s
+        self.client_queries = client_queries
+        self._running: dict[str, int] = {}
         self._ctx = multiprocessing.get_context("spawn")
         self._args = (str(nq_path), max_results, prefixes)
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -254,7 +261,25 @@ class SparqlService:
             self._idle.put(w)
 
     def run(self, query: str, accept: str | None = None, default_graphs=(), named_graphs=(),
-            fmt: str | None = None) -> Result:
+            fmt: str | None = None, client: str = "") -> Result:
+        """Fairness as WDQS and Fuseki keep it, by refusing rather than queueing: a client runs `client_queries`
+        queries at once (429 past that), and a query waits at most `queue_wait_s` for a free worker (503 past
+        that), so one client's slow queries can never hold the pool while other clients' queries wait on it."""
+        with self._lock:
+            if self.client_queries and self._running.get(client, 0) >= self.client_queries:
+                raise Overloaded(f"this client already has {self.client_queries} SPARQL quer"
+                                 f"{'y' if self.client_queries == 1 else 'ies'} running; retry when it is done",
+                                 status=429, retry_after_s=1)
+            self._running[client] = self._running.get(client, 0) + 1
+        try:
+            return self._run(query, accept, default_graphs, named_graphs, fmt)
+        finally:
+            with self._lock:
+                self._running[client] -= 1
+                if not self._running[client]:
+                    del self._running[client]
+
+    def _run(self, query: str, accept: str | None, default_graphs, named_graphs, fmt: str | None) -> Result:
         checked = check(query, self.graphs)
         for iri in default_graphs:
             allow_graph(iri, self.graphs, "default-graph-uri")
@@ -275,9 +300,10 @@ class SparqlService:
 
     def _ask(self, request: tuple) -> tuple:
         try:
-            worker = self._idle.get(timeout=self.timeout_s)
+            worker = self._idle.get(timeout=self.queue_wait_s)
         except queue.Empty:
-            raise QueryTimeout("every query worker is busy; try again shortly") from None
+            raise Overloaded(f"every SPARQL worker is busy with another client's query; retry in a few seconds "
+                             f"(a query may run {self.timeout_s:g} s)", retry_after_s=2) from None
         try:
             worker.conn.send(request)
             reply = worker.conn.recv() if worker.conn.poll(self.timeout_s) else None
@@ -334,4 +360,5 @@ def start_service(settings) -> SparqlService:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `hcc-kg build` first")
     return SparqlService(path, settings.sparql_timeout_s, settings.sparql_max_results,
-                         {name: str(ns) for name, ns in PREFIXES.items()})
+                         {name: str(ns) for name, ns in PREFIXES.items()}, settings.sparql_workers,
+                         settings.sparql_queue_wait_s, settings.sparql_client_queries)

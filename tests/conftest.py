@@ -51,9 +51,9 @@ def running_server(build_dir: Path, **settings):
     """The real app under uvicorn in a subprocess on a free loopback port; yields its base URL."""
     port = free_port()
     extra = "".join(f", {k}={v!r}" for k, v in settings.items())
-    code = ("import uvicorn; from pathlib import Path; from api.app import create_app; from kg.config import Settings; "
-            f"uvicorn.run(create_app(Settings(build_dir=Path({str(build_dir)!r}){extra})), "
-            f"host='127.0.0.1', port={port}, log_level='warning')")
+    code = ("from pathlib import Path; from api.app import create_app; from api.server import serve; "
+            "from kg.config import Settings; "
+            f"serve(create_app(Settings(build_dir=Path({str(build_dir)!r}){extra})), port={port}, log_level='warning')")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300

@@ -147,7 +147,7 @@ def assess_case_page(request: Request, vignette: str = "",
     context["values"] = raw
     unknown = [x for x in chosen if x not in by_local]
     try:
-        findings = assessor.request_model.model_validate(raw).model_dump(exclude_none=True)
+        findings = assessor.form_model.model_validate(raw).model_dump(exclude_none=True)
     except ValidationError as e:
         context["errors"] = field_errors(e, assessor.parameters)
         context["message"] = "Some findings are not valid; correct the fields marked below."

@@ -5,6 +5,8 @@ import time
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from api.errors import status_of
+from api.limits import client_of
 from api.pages import console
 from api.pages.render import render
 from kg.errors import HccKgError
@@ -31,9 +33,10 @@ async def query_page(request: Request, query: str | None = None, example: str | 
         context["error"], status = f"the query is {len(query)} characters long; the console takes {MAX_QUERY}", 400
     elif query and query.strip():
         try:
-            result = await run_in_threadpool(request.app.state.sparql.run, query, console.ACCEPT)
+            result = await run_in_threadpool(request.app.state.sparql.run, query, console.ACCEPT,
+                                             client=client_of(request.scope))
         except HccKgError as e:
-            context["error"], status = str(e), 400
+            context["error"], status = str(e), status_of(e)
         else:
             context["result"] = console.result_table(result.media_type, result.body)
             context["downloads"] = console.DOWNLOADS[result.media_type]

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.limits import client_of
 from kg.errors import InputError, QueryRefused
 from kg.sparql import FORMAT_PARAM, MEDIA_FORMAT, READ_ONLY, NotAcceptable, start_service
 
@@ -22,7 +23,7 @@ EXAMPLE = ("PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
 
 _GRAPHS = {"type": "array", "items": {"type": "string", "format": "iri"}}
 _FIELDS = {
-    "query": ({"type": "string"}, "the SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE); updates are refused"),
+    "query": ({"type": "string", "minLength": 1, "pattern": "\\S"}, "the SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE); updates are refused"),
     "default-graph-uri": (_GRAPHS, "graphs forming the default graph (instead of the union of all graphs); only "
                                    "this dataset's graphs, https://w3id.org/hcc-kg/graph/..."),
     "named-graph-uri": (_GRAPHS, "graphs available to GRAPH patterns; only this dataset's graphs"),
@@ -43,7 +44,8 @@ RESPONSES = {
                          "graph outside the dataset, or a body that is not UTF-8"},
     406: {"description": "no offered media type fits Accept; the detail lists them"},
     415: {"description": "POST body that is neither a form nor application/sparql-query"},
-    503: {"description": "the query ran past the time limit"},
+    429: {"description": "this client already has a query running; retry after Retry-After seconds"},
+    503: {"description": "the query ran past the time limit, or every worker is busy (then with Retry-After)"},
 }
 DESCRIPTION = ("SPARQL 1.1 Protocol query operation, read-only. The default graph is the union of the dataset's "
                "graphs unless FROM or `default-graph-uri` names some of them.")
@@ -73,13 +75,6 @@ async def sparql_post(request: Request) -> Response:
     return await _answer(request, params)
 
 
-@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
-async def sparql_other(request: Request):
-    """Answered here rather than by the router so that Allow names both methods (the router names only GET)."""
-    raise HTTPException(405, f"{request.method} is not allowed: /sparql is read-only and takes GET or POST",
-                        headers={"Allow": "GET, HEAD, POST"})
-
-
 async def _answer(request: Request, params: list[tuple[str, str]]) -> Response:
     if any(name == "update" for name, _ in params):
         raise QueryRefused(READ_ONLY)
@@ -94,7 +89,7 @@ async def _answer(request: Request, params: list[tuple[str, str]]) -> Response:
     try:
         result = await run_in_threadpool(service.run, values["query"][0], request.headers.get("accept"),
                                          values["default-graph-uri"], values["named-graph-uri"],
-                                         (values["format"] or [None])[0])
+                                         (values["format"] or [None])[0], client_of(request.scope))
     except NotAcceptable as e:
         raise HTTPException(406, str(e)) from None
     headers = {"Vary": "Accept", "X-Graph-Version": request.app.state.graph_version}
