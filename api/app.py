@@ -20,7 +20,7 @@ from .routes import pages
 
 log = logging.getLogger("hcc_kg.api")
 M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
-THREADS = 16
+THREADS = 32
 
 DOCS_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

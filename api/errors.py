@@ -24,7 +24,7 @@ def _validation_message(exc: RequestValidationError) -> str:
     parts, errors = [], exc.errors()
     for err in errors[:MAX_LISTED]:
         loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query"))
-        msg = err.get("msg", "invalid")
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         if err.get("type") == "extra_forbidden":
             msg = "unknown field: not accepted here"
         if err.get("type") == "json_invalid":

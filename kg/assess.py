@@ -32,10 +32,10 @@ The findings a vignette states ("62-year-old, Child-Pugh C, single 3 cm tumour")
 question can be answered with the same evaluation.
 """
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Annotated, Iterable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 from .corpus import Quote
 from .errors import InputError
@@ -225,7 +225,7 @@ class Assessor:
     @cached_property
     def request_model(self) -> type[BaseModel]:
         """The findings as JSON clients send them, built from the graph's parameters: unknown fields refused, numbers
-        finite and within the parameter's range, integers and booleans strict (3.0, "3" and true are not a count)."""
+        JSON numbers (not true, not "3"), finite and within the parameter's range, booleans only true or false."""
         return self._findings_model(strict=True)
 
     @cached_property
@@ -236,7 +236,9 @@ class Assessor:
     def _findings_model(self, strict: bool) -> type[BaseModel]:
         def typed(p: Parameter):
             if p.python_type in (int, float):
-                return Annotated[p.python_type, Field(strict=strict, ge=p.minimum, le=p.maximum, allow_inf_nan=False)]
+                number = Annotated[p.python_type, Field(ge=p.minimum, le=p.maximum, allow_inf_nan=False)]
+                what = "an integer" if p.python_type is int else "a number"
+                return Annotated[number, BeforeValidator(partial(_json_number, what))] if strict else number
             return Annotated[bool, Field(strict=strict)] if p.python_type is bool else p.python_type
 
         fields = {p.key: (typed(p) | None, Field(default=None, description=p.label)) for p in self.parameters.values()}
@@ -347,6 +349,14 @@ class Assessor:
                                    "evidence": [vars(e).copy() for e in f.evidence]} for f in s.facts]})
         out.sort(key=lambda s: s["outcome"] != "applies")  # stable: source order within each group
         return out
+
+
+def _json_number(what: str, value):
+    """A JSON number and nothing else: true and "3" are no count (1.0 is the integer 1, as JSON Schema reads it)."""
+    if isinstance(value, (bool, str)):
+        given = "a boolean" if isinstance(value, bool) else "a string"
+        raise ValueError(f"must be {what} (a JSON number), not {given}")
+    return value
 
 
 def validation_message(e: ValidationError) -> str:

@@ -185,7 +185,8 @@ def main(argv=None) -> int:
                    help=f"requests one client may have in flight, beyond which it gets 429 (0: no limit; default "
                         f"{d.client_in_flight}; raise it for load tests from one address)")
     p.add_argument("--in-flight", type=int, default=d.compute_in_flight, metavar="N",
-                   help=f"/ask, /search and /assess requests in flight, beyond which 503 (default {d.compute_in_flight})")
+                   help=f"/ask, /search and /assess requests in flight, beyond which 503 "
+                        f"(default {d.compute_in_flight})")
     p.add_argument("--sparql-workers", type=int, default=d.sparql_workers, metavar="N",
                    help=f"SPARQL query processes (default {d.sparql_workers})")
     p.set_defaults(func=cmd_serve)

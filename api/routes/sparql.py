@@ -23,13 +23,14 @@ EXAMPLE = ("PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
 
 _GRAPHS = {"type": "array", "items": {"type": "string", "format": "iri"}}
 _FIELDS = {
-    "query": ({"type": "string", "minLength": 1, "pattern": "\\S"}, "the SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE); updates are refused"),
+    "query": ({"type": "string", "minLength": 1, "pattern": "\\S"},
+              "the SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE); updates are refused"),
     "default-graph-uri": (_GRAPHS, "graphs forming the default graph (instead of the union of all graphs); only "
                                    "this dataset's graphs, https://w3id.org/hcc-kg/graph/..."),
     "named-graph-uri": (_GRAPHS, "graphs available to GRAPH patterns; only this dataset's graphs"),
     "format": ({"type": "string", "enum": list(FORMAT_PARAM)}, "result format, overriding Accept (for downloads)"),
 }
-PARAMETERS = [{"name": name, "in": "query", "required": False, "schema": schema, "description": text}
+PARAMETERS = [{"name": name, "in": "query", "required": name == "query", "schema": schema, "description": text}
               | ({"example": EXAMPLE} if name == "query" else {}) for name, (schema, text) in _FIELDS.items()]
 REQUEST_BODY = {"required": True, "content": {
     FORM: {"schema": {"type": "object", "required": ["query"], "properties": {

@@ -51,7 +51,8 @@ NAMES = {"dose": "dose", "power": "power setting", "temperature": "temperature",
 QUANTITY_WORDS = content_words("rate percent percentage long much many dose dosage temperature degree degrees "
                                "duration time number level amount value often cost price how soon last lasts take "
                                "days weeks months years hours minutes median average typical usual figure when year "
-                               "introduced developed invented first start started begin began came described reported since watts "
+                               "introduced developed invented first start started begin began came described "
+                               "reported since watts "
                                "power gauge size micron microns brand chance odds repeat "
                                "repeated done performed needed required imaging fraction proportion share common "
                                "frequent")
