@@ -46,7 +46,8 @@ def cmd_serve(args) -> int:
     if args.cors:
         settings = replace(settings, cors_origins=tuple(o.strip() for o in args.cors.split(",") if o.strip()))
     settings = replace(settings, client_in_flight=args.client_limit, compute_in_flight=args.in_flight,
-                       sparql_workers=args.sparql_workers)
+                       sparql_workers=args.sparql_workers,
+                       sparql_client_queries=settings.sparql_client_queries if args.client_limit else 0)
     serve(create_app(settings), host=args.host, port=args.port)
     return 0
 
@@ -182,8 +183,9 @@ def main(argv=None) -> int:
     p.add_argument("--cors", help="comma-separated allowed origins (default: *)")
     d = Settings()
     p.add_argument("--client-limit", type=int, default=d.client_in_flight, metavar="N",
-                   help=f"requests one client may have in flight, beyond which it gets 429 (0: no limit; default "
-                        f"{d.client_in_flight}; raise it for load tests from one address)")
+                   help=f"requests one client may have in flight, beyond which it gets 429 (default "
+                        f"{d.client_in_flight}; 0: no per-client limit, on requests or SPARQL queries, for load "
+                        "tests from one address)")
     p.add_argument("--in-flight", type=int, default=d.compute_in_flight, metavar="N",
                    help=f"/ask, /search and /assess requests in flight, beyond which 503 "
                         f"(default {d.compute_in_flight})")
