@@ -2,6 +2,8 @@
 
 Raw sockets (http.client) where httpx would refuse to send what a hostile client sends; every refusal must be
 the contract's {"detail": ...} with the status that says why, answered fast, and never stall other clients.
+Time bounds here are several times what a quiet machine takes and a fraction of the stalls they guard against
+(5-10 s before): they catch the stall, not a slow machine (latency figures live in scripts/load.py).
 """
 import http.client
 import json
@@ -89,10 +91,10 @@ def test_a_body_of_many_unknown_fields_is_refused_fast_and_does_not_stall_others
     time.sleep(0.05)
     health = raw(live_server, "GET", "/healthz")
     t.join()
-    assert health[0] == 200 and health[3] < 1.0
+    assert health[0] == 200 and health[3] < 3.0
     if isinstance(done["big"], tuple):
         status, _, payload, seconds = done["big"]
-        assert status == 413 and "larger than" in detail(payload) and seconds < 2.0
+        assert status == 413 and "larger than" in detail(payload) and seconds < 3.0
     small = json.dumps({f"k{i}": 1 for i in range(3000)}).encode()  # under the body limit: named, listed briefly
     status, _, payload, _ = raw(live_server, "POST", "/assess", small, {"Content-Type": "application/json"})
     assert status == 422 and "unknown field" in detail(payload) and len(payload["detail"]) < 1000
@@ -169,7 +171,7 @@ def test_two_slow_sparql_queries_do_not_make_a_fast_one_wait(live_server):
         t.start()
     time.sleep(1.0)  # both slow queries hold a worker now
     status, _, payload, seconds = raw(live_server, "GET", "/sparql?query=" + quote("ASK {}"))
-    assert status == 200 and payload["boolean"] is True and seconds < 2.0
+    assert status == 200 and payload["boolean"] is True and seconds < 4.0
     again = raw(live_server, "GET", "/sparql?query=" + quote("ASK {}"), headers={"Authorization": "Bearer c0"})
     assert again[0] == 429 and again[1]["retry-after"] and detail(again[2])  # c0 has its query running
     for t in threads:
@@ -204,7 +206,7 @@ def test_overload_gets_an_immediate_503_with_retry_after_and_health_stays_up(tig
     assert health.status_code == 200
     codes = {s for s, _, _ in statuses}
     assert codes <= {200, 503} and 200 in codes and 503 in codes, statuses
-    assert all(ra == "1" and seconds < 1.0 for s, ra, seconds in statuses if s == 503)
+    assert all(ra == "1" and seconds < 3.0 for s, ra, seconds in statuses if s == 503)
 
 
 def test_one_client_past_its_share_gets_429(built):

@@ -9,4 +9,5 @@
       if (editor.form.requestSubmit) editor.form.requestSubmit(); else editor.form.submit();
     }
   });
+  editor.dataset.ready = 'true';  // Ctrl+Enter is bound: browser tests wait for this before pressing it
 }());

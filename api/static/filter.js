@@ -26,4 +26,5 @@
   }
   input.addEventListener('input', apply);
   select.addEventListener('change', apply);
+  input.dataset.ready = 'true';  // filtering as you type is bound: browser tests wait for this before typing
 }());

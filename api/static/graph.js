@@ -1,5 +1,7 @@
 // Graph view: draws the elements the server laid out (networkx) with cytoscape.js. Click a node to move there;
 // drag to pan; wheel, pinch or the buttons to zoom. The links are also listed as HTML below the drawing.
+// Once the drawing is interactive (preset layout stopped, first frame drawn, every handler bound) the container
+// gets data-ready="true" and the cytoscape instance is exposed as window.hccGraph; browser tests wait for that.
 (function () {
   'use strict';
   var box = document.getElementById('cy');
@@ -26,6 +28,7 @@
   if (typeof window.cytoscape !== 'function') {
     box.classList.add('missing');
     box.textContent = 'The interactive drawing could not load (cytoscape.js is missing); the links are listed below.';
+    box.dataset.ready = 'missing';  // this script is done, but there is no drawing to interact with
     return;
   }
   var focus = data.view === 'focus';
@@ -65,7 +68,6 @@
       { selector: '.near', style: { 'min-zoomed-font-size': 0 } }
     ]
   });
-  window.hccGraph = cy;
 
   // Captions and modality names keep a readable size on screen at any zoom.
   function keepReadable() {
@@ -83,6 +85,15 @@
   keepReadable();
 
   var hover = document.getElementById('graph-hover');
+  // The hint must never move the drawing: a hint wrapping onto a second line pushed the canvas down under the
+  // pointer (by 14 px on a laptop, up to 78 px on a phone) without a scroll or resize event, so cytoscape's cached
+  // canvas offset went stale and clicks landed beside the node. One line, cut with an ellipsis; the live region
+  // still announces the whole text.
+  hover.style.flex = '1 1 0';
+  hover.style.minWidth = '0';
+  hover.style.whiteSpace = 'nowrap';
+  hover.style.overflow = 'hidden';
+  hover.style.textOverflow = 'ellipsis';
   cy.on('tap', 'node', function (e) { window.location.href = '/graph/' + e.target.data('local'); });
   cy.on('mouseover', 'node', function (e) {
     var near = e.target.closedNeighborhood();
@@ -105,4 +116,16 @@
       cy.zoom({ level: level, renderedPosition: { x: box.clientWidth / 2, y: box.clientHeight / 2 } });
     });
   });
+
+  // Ready: the preset layout ran inside the constructor (cy.ready fires once it has stopped and the view is fitted),
+  // every handler above is bound, and cytoscape has drawn its first frame (the 'render' event, which comes from its
+  // requestAnimationFrame loop, so never before this line). Only then is the instance exposed and the flag set.
+  var drawn = false;
+  function markReady() {
+    if (!drawn || !cy.isReady() || box.dataset.ready === 'true') return;
+    window.hccGraph = cy;
+    box.dataset.ready = 'true';
+  }
+  cy.one('render', function () { drawn = true; markReady(); });
+  cy.ready(markReady);
 }());

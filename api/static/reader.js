@@ -102,4 +102,6 @@
     toTarget();
   });
   toTarget();
+  // Handlers bound and the cited quote centred: browser tests wait for this before reading or hovering.
+  text.dataset.ready = 'true';
 }());
