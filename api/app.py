@@ -14,7 +14,7 @@ from kg.config import Settings
 
 from . import errors, openapi
 from .limits import EdgeLimits
-from .routes import ask, health, search, sparql
+from .routes import ask, chat, health, search, sparql
 from .routes import assess
 from .routes import pages
 
@@ -46,6 +46,7 @@ def load_resources(app: FastAPI, settings: Settings):
     report = json.loads(report_path.read_text(encoding="utf-8"))
     app.state.settings = settings
     app.state.report = report
+    app.state.built_at = report_path.stat().st_mtime
     app.state.graph_version = report["graph_version"]
     app.state.store = EmbeddedGraphStore.from_build(settings.build_dir)
     app.state.index = VectorIndex.load(settings.build_dir)
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(ask.router)
     app.include_router(assess.router)
+    app.include_router(chat.router)
     app.include_router(pages.router)
     openapi.install(app)
     return app

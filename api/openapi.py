@@ -48,7 +48,8 @@ def install(app: FastAPI):
 def _errors(op: dict, path: str):
     responses = op.setdefault("responses", {})
     for code, response in responses.items():
-        if code.startswith(("4", "5")):
+        schema = response.get("content", {}).get("application/json", {}).get("schema")
+        if code.startswith(("4", "5")) and (not schema or "ValidationError" in str(schema)):  # a route's own stays
             response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     if "422" in responses:
         responses["422"]["description"] = "invalid parameters or body: the detail names each field and the fix"
