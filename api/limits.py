@@ -53,7 +53,7 @@ HTML_ONLY = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"
 def route_of(path: str) -> tuple[int, str | None]:
     """(body limit, route class) of a path; class None is never held back."""
     for prefix, limit, klass in ROUTES:
-        if path == prefix or path.startswith(prefix + "/") or path.startswith(prefix + "?"):
+        if path == prefix or path.startswith(prefix + "/"):
             return limit, klass
     return DEFAULT_BODY, "pages"
 

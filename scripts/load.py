@@ -22,6 +22,9 @@ from urllib.parse import urlsplit
 import httpx
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from kg.evaluation import load_questions  # noqa: E402
+
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 QUESTION_FILES = ("questions-dev.json", "questions-dev2.json")
 PREFIX = "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
@@ -43,13 +46,8 @@ TABLE_KEYS = LATENCY_KEYS + ("ok_p95_ms",)
 KINDS = ("ask", "sparql", "slow_sparql", "assess", "entity", "search", "health")
 
 
-def load_questions() -> list[str]:
-    out = []
-    for name in QUESTION_FILES:
-        data = json.loads((DATA / name).read_text(encoding="utf-8"))
-        items = data["questions"] if isinstance(data, dict) else data
-        out += [q["question"] if isinstance(q, dict) else q for q in items]
-    return out
+def question_texts() -> list[str]:
+    return [q["question"] for name in QUESTION_FILES for q in load_questions(DATA / name)]
 
 
 def parse_mix(text: str) -> dict[str, float]:
@@ -236,7 +234,7 @@ def main(argv=None) -> int:
     p.add_argument("--json", type=Path, help="also write the figures to this file")
     args = p.parse_args(argv)
 
-    mix, questions = parse_mix(args.mix), load_questions()
+    mix, questions = parse_mix(args.mix), question_texts()
     pid = args.pid or server_pid(args.url)
     sampler = RssSampler(pid) if pid else None
     rss = {"pid": pid, "before": sampler.sample()} if sampler else None

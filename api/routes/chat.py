@@ -14,6 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.pages.render import cite_href
+
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 MODEL = "hcc-kg"
@@ -79,7 +81,7 @@ def markdown(answer: dict, catalog) -> str:
         for e in fact["evidence"]:
             doc = catalog.documents.get(e["document"])
             title = doc.title if doc else e["document"]
-            link = f"/documents/{e['document']}?start={e['start']}&end={e['end']}#q-{e['start']}-{e['end']}"
+            link = cite_href(e["document"], e["start"], e["end"])
             lines.append(f"[{n}] *{title}*: “{e['quote']}” ([source]({link}))")
     return "\n".join(lines)
 
