@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse
 
 from kg.config import Settings
 
-from . import errors, openapi
+from . import errors, mcp_server, openapi
+from .auth import ApiKeys
 from .limits import EdgeLimits
 from .routes import ask, chat, health, search, sparql
 from .routes import assess
@@ -82,7 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bound_memory()
         load_resources(app, settings)
         try:
-            yield
+            async with mcp_server.mount(app, mcp_server.build_server(app.state), settings.host).run():
+                yield
         finally:
             app.state.sparql.close()
 
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Knowledge graph of the interventional treatment of hepatocellular carcinoma: "
                               "questions answered with facts and the source quotes behind them. "
                               "Educational content drawn from the cited sources, not clinical advice.")
+    app.add_middleware(ApiKeys, keys=settings.api_keys)
     app.add_middleware(EdgeLimits, settings=settings)  # inside CORS, so that its refusals carry CORS headers
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                        allow_headers=["*"], expose_headers=["X-Result-Truncated", "X-Graph-Version"])

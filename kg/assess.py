@@ -460,22 +460,3 @@ def _tree_order(modalities: dict[str, Modality], parents: dict[str, str]) -> lis
         return tuple(reversed(chain))
 
     return sorted(modalities.values(), key=lambda m: path(m.iri))
-
-
-# ---------------------------------------------------------------------------------------------- plain English
-
-def describe(entry: dict) -> str:
-    """One modality's result as a short English paragraph naming the rules behind the verdict (for /ask, CLI)."""
-    name = entry["modality"]["label"]
-    verdict = entry["verdict"].replace("_", " ")
-    explains = {"contraindicated": {"contraindication"}, "relatively_contraindicated": {"relative_contraindication"},
-                "indicated": {"indication"}, "possible": {"indication"}}.get(entry["verdict"], set())
-    fired = [r for r in entry["rules"] if r["outcome"] == "met" and r["effect"] in explains]
-    text = f"{name[0].upper() + name[1:]}: {verdict}. {entry['reason']}"
-    for r in fired:
-        text += f" {r['statement']}"
-        if r["note"]:
-            text += f" (Note: {r['note'].rstrip('.')}.)"
-    if entry["missing"]:
-        text += " Findings that could change this: " + ", ".join(entry["missing"]) + "."
-    return text

@@ -2,6 +2,7 @@
 import argparse
 import json
 import logging
+import os
 import re
 from dataclasses import replace
 import sys
@@ -40,15 +41,27 @@ def cmd_build(args) -> int:
 def cmd_serve(args) -> int:
     """Serve the API and pages (the graph must be built)."""
     from api.app import create_app
+    from api.auth import keys_from
     from api.server import serve
 
     settings = _settings(args)
     if args.cors:
         settings = replace(settings, cors_origins=tuple(o.strip() for o in args.cors.split(",") if o.strip()))
     settings = replace(settings, client_in_flight=args.client_limit, compute_in_flight=args.in_flight,
-                       sparql_workers=args.sparql_workers,
-                       sparql_client_queries=settings.sparql_client_queries if args.client_limit else 0)
+                       sparql_workers=args.sparql_workers, host=args.host,
+                       sparql_client_queries=settings.sparql_client_queries if args.client_limit else 0,
+                       api_keys=keys_from(args.api_key, os.environ.get("HCC_KG_API_KEYS")))
+    if settings.api_keys:
+        logging.getLogger("hcc_kg.api").info("/v1 and /mcp require one of %d API keys", len(settings.api_keys))
     serve(create_app(settings), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_mcp(args) -> int:
+    """Speak MCP on stdin/stdout (for desktop clients such as Claude Desktop)."""
+    from api.mcp_server import run_stdio
+
+    run_stdio(_settings(args))
     return 0
 
 
@@ -94,7 +107,8 @@ def cmd_sparql(args) -> int:
 
 def cmd_assess(args) -> int:
     """Evaluate a case against every modality's criteria: a verdict table with the rules and quotes behind it."""
-    from .assess import Assessor, describe
+    from .assess import Assessor
+    from .verdicts import describe
     from .findings import findings_from_text
     from .store import EmbeddedGraphStore
 
@@ -191,7 +205,13 @@ def main(argv=None) -> int:
                         f"(default {d.compute_in_flight})")
     p.add_argument("--sparql-workers", type=int, default=d.sparql_workers, metavar="N",
                    help=f"SPARQL query processes (default {d.sparql_workers})")
+    p.add_argument("--api-key", action="append", metavar="KEY",
+                   help="require `Authorization: Bearer KEY` on /v1 and /mcp (repeatable; also HCC_KG_API_KEYS, "
+                        "comma-separated); without keys they are open")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("mcp", help="serve the Model Context Protocol on stdio (for Claude Desktop and other "
+                                   "desktop clients); over HTTP, `serve` offers it at /mcp")
+    p.set_defaults(func=cmd_mcp)
     p = sub.add_parser("ask", help="answer a clinical question, with numbered citations")
     p.add_argument("question", nargs="+")
     p.add_argument("--json", action="store_true", help="print the full JSON answer")

@@ -20,6 +20,8 @@ class Settings:
     pages_in_flight: int = 32         # everything else but /healthz
     client_in_flight: int = 8         # requests one client (address, or API key) may have in flight (0: no limit)
     cors_origins: tuple[str, ...] = ("*",)
+    api_keys: tuple[str, ...] = ()   # with keys, /v1 and /mcp require `Authorization: Bearer <key>`
+    host: str = "127.0.0.1"          # the address served on (on loopback, /mcp admits only loopback Host headers)
     extra: dict = field(default_factory=dict)
 
     @property

@@ -53,6 +53,7 @@ class Lexicon:
     families: list[Family] = field(default_factory=list)
     glosses: list[Gloss] = field(default_factory=list)
     out_of_scope: list[str] = field(default_factory=list)
+    follow_ups: list[str] = field(default_factory=list)
     questions: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (question, kinds it asks for)
 
     @property
@@ -133,6 +134,7 @@ def load_lexicon(lexicon_dir: Path, concepts: set[str], modalities: set[str], re
             problems.append(f"{terms_path.name}: glosses[{i}]: no clinical wording")
         glosses.append(Gloss(lay, str(g.get("clinical", ""))))
     out_of_scope = list(_strings(terms.get("out_of_scope"), f"{terms_path.name}: out_of_scope", problems))
+    follow_ups = list(_strings(terms.get("follow_ups"), f"{terms_path.name}: follow_ups", problems))
     questions = []
     q_path = lexicon_dir / "questions.yaml"
     for i, entry in enumerate((yaml.safe_load(q_path.read_text(encoding="utf-8")) or []) if q_path.exists() else []):
@@ -147,7 +149,7 @@ def load_lexicon(lexicon_dir: Path, concepts: set[str], modalities: set[str], re
         questions.append((str(entry["question"]).strip(), asked))
     if problems:
         raise BuildError("lexicon problems:\n" + "\n".join(f"  - {p}" for p in problems))
-    return Lexicon(kinds, labels, families, glosses, out_of_scope, questions)
+    return Lexicon(kinds, labels, families, glosses, out_of_scope, follow_ups, questions)
 
 
 def lexicon_triples(lex: Lexicon):
@@ -184,3 +186,5 @@ def lexicon_triples(lex: Lexicon):
             yield node, HCC.layWording, Literal(lay, lang="en")
     for term in lex.out_of_scope:
         yield LEXICON, HCC.outOfScopeTerm, Literal(term, lang="en")
+    for opener in lex.follow_ups:
+        yield LEXICON, HCC.followUpOpener, Literal(opener, lang="en")

@@ -4,9 +4,11 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
@@ -38,6 +40,12 @@ def mini_ontology(tmp_path):
 
 def settings_for(onto: Path, tmp_path: Path) -> Settings:
     return Settings(ontology_dir=onto, build_dir=tmp_path / "build")
+
+
+def run_async(main):
+    """anyio.run in a thread of its own: the browser tests' sync Playwright keeps an event loop on this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(anyio.run, main).result()
 
 
 def free_port() -> int:

@@ -13,7 +13,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kg.assess import Assessor, describe
+from kg.assess import Assessor
+from kg.verdicts import describe
 from kg.findings import findings_from_text
 from kg.cli import main as cli
 from kg.config import ROOT

@@ -58,3 +58,30 @@ def test_errors_use_the_openai_shape(client):
     assert "messages" in str(e.value)
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "hi"}])
+
+
+def _asked(client, *users: str):
+    messages = []
+    for u in users:
+        messages += [{"role": "user", "content": u}, {"role": "assistant", "content": "..."}]
+    return client.chat.completions.create(model="hcc-kg", messages=messages[:-1])
+
+
+def test_an_elliptical_follow_up_asks_the_previous_question_of_its_new_subject(client):
+    extra = _asked(client, "What are the contraindications of microwave ablation?", "and for RFA?").model_extra["hcc_kg"]
+    assert extra["question"] == "What are the contraindications of RFA?"
+    assert extra["facts"] and all("ontraindication" in f["predicate"]["iri"] for f in extra["facts"][:3])
+    grade = _asked(client, "Can a patient with Child-Pugh C get TACE?", "and if she is Child-Pugh B?")
+    assert grade.model_extra["hcc_kg"]["question"] == "Can a patient with Child-Pugh B get TACE?"
+
+
+def test_a_follow_up_with_new_findings_reassesses_the_patient(client):
+    r = _asked(client, "Is RFA suitable for a patient with Child-Pugh A cirrhosis and a single 3 cm tumour?",
+               "what about for a 6 cm tumour?")
+    text = r.choices[0].message.content
+    assert "max_tumor_diameter_cm = 6.0" in text and "child_pugh = A" in text
+
+
+def test_a_question_of_its_own_is_asked_as_written(client):
+    r = _asked(client, "What are the contraindications of TACE?", "What is radiofrequency ablation?")
+    assert r.model_extra["hcc_kg"]["question"] == "What is radiofrequency ablation?"

@@ -1,8 +1,8 @@
 """An OpenAI-compatible chat API under /v1, so chatbot front ends (Open WebUI, LibreChat, LangChain...) can plug in.
 
 The last user message is answered by the same answerer as /ask, from the graph only: system prompts and
-instructions inside messages change nothing it states. A follow-up that names no concept ("and its side
-effects?") takes the concepts of the latest earlier user message that names some. `content` is Markdown: the
+instructions inside messages change nothing it states. A follow-up is made whole from the earlier user
+messages (kg/qa/conversation.py: "and its side effects?", "and for RFA?", "what about a 6 cm tumour?"). `content` is Markdown: the
 answer with numbered citations, then the sources (document, quote, link to the highlighted span). Streaming sends
 exactly the same text in chunks. The facts travel beside the text in `hcc_kg`; errors use OpenAI's error shape.
 """
@@ -15,12 +15,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.pages.render import cite_href
+from kg.qa.conversation import resolve
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 MODEL = "hcc-kg"
 MAX_MESSAGES = 100
-MAX_CHARS = 2000
 
 
 def _error(status: int, message: str, kind: str = "invalid_request_error", param: str | None = None):
@@ -56,20 +56,6 @@ def _messages(body) -> tuple[list[dict] | None, str | None]:
             content = " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
         out.append({"role": m["role"], "content": content if isinstance(content, str) else ""})
     return out, None
-
-
-def question_of(answerer, messages: list[dict]) -> str:
-    """The last user message, with the concepts of the conversation when it names none itself."""
-    users = [m["content"].strip() for m in messages if m["role"] == "user" and m["content"].strip()]
-    last = users[-1][:MAX_CHARS]
-    if answerer.linker.link(last):
-        return last
-    for earlier in reversed(users[:-1]):
-        links = answerer.linker.link(earlier[:MAX_CHARS])
-        if links:
-            labels = list(dict.fromkeys(answerer.catalog.label(k.iri) for k in links))
-            return f"{last} ({', '.join(labels)})"[:MAX_CHARS]
-    return last
 
 
 def markdown(answer: dict, catalog) -> str:
@@ -122,7 +108,8 @@ async def chat(request: Request):
                       "model")
     s = request.app.state
     if any(m["role"] == "user" and m["content"].strip() for m in messages):
-        question = question_of(s.answerer, messages)
+        question = resolve(s.answerer, [m["content"].strip() for m in messages
+                                        if m["role"] == "user" and m["content"].strip()])
         answer = await run_in_threadpool(s.answerer.ask, question)
     else:  # nothing asked (a system prompt alone): the abstention /ask gives a non-question
         question, answer = "", {"answered": False, "reason": "not_a_question", "facts": [],

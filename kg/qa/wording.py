@@ -20,12 +20,13 @@ class Wording:
     glosses: list[tuple[str, str]]         # (lay wording, clinical wording)
     out_of_scope: list[str]
     examples: list[str] = field(default_factory=list)  # the example questions: their words are words users use
+    follow_ups: list[str] = field(default_factory=list)  # words opening an elliptical follow-up ("and for ...")
 
     @classmethod
     def from_store(cls, store: GraphStore) -> "Wording":
         hidden: dict[str, list[str]] = {}
         families: dict[str, Family] = {}
-        glosses, out, examples = [], [], []
+        glosses, out, examples, follow_ups = [], [], [], []
         for r in store.select(template("lexicon")):
             what, node = r["what"], r["node"]
             if what == "hidden":
@@ -40,10 +41,12 @@ class Wording:
                 out.append(r["value"])
             elif what == "example":
                 examples.append(r["value"])
+            elif what == "follow_up":
+                follow_ups.append(r["value"])
         for f in families.values():
             f.members.sort()
         glosses.sort()
-        return cls(hidden, families, glosses, sorted(out), sorted(examples))
+        return cls(hidden, families, glosses, sorted(out), sorted(examples), sorted(follow_ups))
 
     def __post_init__(self):
         by_clinical: dict[str, list[str]] = {}
@@ -60,6 +63,11 @@ class Wording:
         low = text.lower()
         extra = [clinical for pattern, clinical in self._glosses if pattern.search(low)]
         return text if not extra else f"{text} ({'; '.join(extra)})"
+
+    def opens_follow_up(self, text: str) -> bool:
+        """Whether the text opens like an elliptical follow-up ("and for RFA?", "what about ...")."""
+        low = " ".join(text.lower().split())
+        return any(re.match(re.escape(w.lower()) + r"(?![\w])", low) for w in self.follow_ups)
 
     def out_of_scope_subject(self, text: str) -> str | None:
         m = self._out_of_scope.search(text.lower()) if self._out_of_scope else None
