@@ -5,10 +5,12 @@ import logging
 import time
 from contextlib import asynccontextmanager
 
+import anyio
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
+from starlette.routing import Route
 
 from kg.config import Settings
 
@@ -37,7 +39,9 @@ def load_resources(app: FastAPI, settings: Settings):
     from kg.catalog import Catalog
     from kg.qa.answerer import Answerer
     from kg.qa.classifier import RelationClassifier
-    from kg.search import SentenceTransformerEmbedder, VectorIndex
+    from kg.qa.tables import Tables
+    from kg.encoder import OnnxEmbedder, threads_per_process
+    from kg.search import VectorIndex
     from kg.store import EmbeddedGraphStore
 
     t0 = time.perf_counter()
@@ -45,23 +49,32 @@ def load_resources(app: FastAPI, settings: Settings):
     if not report_path.exists():
         raise RuntimeError(f"{report_path} not found: run `hcc-kg build` first")
     report = json.loads(report_path.read_text(encoding="utf-8"))
-    app.state.settings = settings
-    app.state.report = report
-    app.state.built_at = report_path.stat().st_mtime
-    app.state.graph_version = report["graph_version"]
-    app.state.store = EmbeddedGraphStore.from_build(settings.build_dir)
-    app.state.index = VectorIndex.load(settings.build_dir)
-    if app.state.index.model != settings.embedding_model:
-        raise RuntimeError(f"build/ vectors were made with {app.state.index.model}, settings ask for "
-                           f"{settings.embedding_model}: rebuild with `hcc-kg build`")
-    app.state.embedder = SentenceTransformerEmbedder(settings.embedding_model)
-    app.state.catalog = Catalog(app.state.store, settings.corpus_dir)
-    app.state.assessor = assess.load_assessor(app.state.store)
-    app.state.answerer = Answerer(app.state.store, app.state.index, app.state.embedder, app.state.catalog,
-                                  RelationClassifier.load(settings.build_dir), app.state.assessor)
-    app.state.sparql = sparql.start_service(settings)
-    log.info("loaded graph %s (%d quads) in %.2f s", app.state.graph_version, len(app.state.store),
-             time.perf_counter() - t0)
+    app.state.sparql = sparql.start_service(settings)  # its processes load the graph while this one does
+    try:
+        app.state.settings = settings
+        app.state.report = report
+        app.state.built_at = report_path.stat().st_mtime
+        app.state.graph_version = report["graph_version"]
+        app.state.store = EmbeddedGraphStore.from_build(settings.build_dir)
+        app.state.index = VectorIndex.load(settings.build_dir)
+        if app.state.index.model != settings.embedding_model:
+            raise RuntimeError(f"build/ vectors were made with {app.state.index.model}, settings ask for "
+                               f"{settings.embedding_model}: rebuild with `hcc-kg build`")
+        app.state.embedder = OnnxEmbedder(settings.build_dir, settings.encoder_threads or
+                                          threads_per_process(settings.workers))
+        app.state.catalog = Catalog(app.state.store, settings.corpus_dir)
+        app.state.assessor = assess.load_assessor(app.state.store)
+        app.state.answerer = Answerer(app.state.store, app.state.index, app.state.embedder, app.state.catalog,
+                                      RelationClassifier.load(settings.build_dir), app.state.assessor,
+                                      tables=Tables.read(settings.build_dir, app.state.graph_version))
+        t_wait = time.perf_counter()
+        app.state.sparql.wait_ready()
+        t_wait = time.perf_counter() - t_wait
+    except BaseException:
+        app.state.sparql.close()
+        raise
+    log.info("loaded graph %s (%d quads) in %.2f s (%.2f s of it waiting for the SPARQL workers)",
+             app.state.graph_version, len(app.state.store), time.perf_counter() - t0, t_wait)
 
 
 def bound_memory(threads: int = THREADS):
@@ -83,11 +96,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bound_memory()
         load_resources(app, settings)
         try:
-            async with mcp_server.mount(app, mcp_server.build_server(app.state), settings.host).run():
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(mcp_http.serve, app.state, settings.host)
                 yield
+                tasks.cancel_scope.cancel()
         finally:
             app.state.sparql.close()
 
+    mcp_http = mcp_server.HttpEndpoint()
     app = FastAPI(title="hcc-kg", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Knowledge graph of the interventional treatment of hepatocellular carcinoma: "
                               "questions answered with facts and the source quotes behind them. "
@@ -110,5 +126,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assess.router)
     app.include_router(chat.router)
     app.include_router(pages.router)
+    app.router.routes.append(Route("/mcp", mcp_http))
     openapi.install(app)
     return app
+
+
+SETTINGS_ENV = "HCC_KG_SETTINGS"
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker of `hcc-kg serve --workers N` (uvicorn's factory), from the settings the command
+    put in the environment."""
+    import os
+
+    return create_app(Settings.from_json(os.environ[SETTINGS_ENV]))

@@ -6,13 +6,12 @@ of the API (stateless, JSON responses: any replica can answer any request). The 
 resources as the HTTP routes (`state` is app.state), so they state exactly what /ask, /search, /sparql, /id and
 /assess state; SPARQL goes through the same guard, worker processes, time limit and result cap.
 """
+import asyncio
 import json
+import logging
 from typing import Any
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.resources import TextResource
-from mcp_types import ToolAnnotations
+import anyio.to_thread
 from pydantic import ValidationError
 
 from api.pages import entity as entity_pages
@@ -22,16 +21,23 @@ from kg.assess import validation_message
 from kg.errors import HccKgError
 from kg.verdicts import compact
 
+log = logging.getLogger("hcc_kg.api")
 MAX_QUESTION = 2000
-READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
 INSTRUCTIONS = ("Answers about the interventional treatment of hepatocellular carcinoma from a knowledge graph "
                 "built from five clinical source documents. Every fact comes with the verbatim source quote and "
                 "its character offsets; when the sources do not answer, `ask` says so (answered: false). Quote "
                 "the sources rather than adding to them. Educational content, not clinical advice.")
 
 
-def build_server(state, client: str = "mcp") -> MCPServer:
+def build_server(state, client: str = "mcp"):
     """The MCP server over loaded resources (`state` as app.state after api.app.load_resources)."""
+    # the SDK is imported here, not at module level: it takes ~0.7 s, which the HTTP server spends after start-up
+    from mcp.server import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
+    from mcp.server.mcpserver.resources import TextResource
+    from mcp_types import ToolAnnotations
+
+    READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
     server = MCPServer(name="hcc-kg", title="hcc-kg: HCC interventional treatment knowledge graph",
                        instructions=INSTRUCTIONS, version=state.graph_version)
 
@@ -104,13 +110,45 @@ def build_server(state, client: str = "mcp") -> MCPServer:
     return server
 
 
-def mount(app, server: MCPServer, host: str):
-    """Serve `server` over streamable HTTP at /mcp of `app`; returns the session manager to run in lifespan.
-    Bound to loopback, the SDK's DNS-rebinding protection admits only loopback Host and Origin headers."""
-    http = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True,
-                                      host=host)
-    app.router.routes.extend(http.routes)
-    return server.session_manager
+class HttpEndpoint:
+    """/mcp of the API: the server's streamable-HTTP app (stateless, JSON responses: any replica answers any request).
+
+    It starts once the rest of the service is up (`serve`, run beside the app's lifespan), so that importing the SDK
+    does not delay start-up; a request that comes before waits for it. Bound to loopback, the SDK's DNS-rebinding
+    protection admits only loopback Host and Origin headers.
+    """
+
+    def __init__(self):
+        self._ready = asyncio.Event()
+        self._app = None
+        self._failure: str | None = None
+
+    async def serve(self, state, host: str):
+        try:
+            server = await anyio.to_thread.run_sync(build_server, state)
+            http = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True,
+                                              host=host)
+            self._app = http.routes[0].app
+            manager = server.session_manager
+        except Exception as e:  # the rest of the service goes on; /mcp says why it cannot
+            log.exception("the MCP endpoint could not start")
+            self._failure = f"the MCP endpoint could not start: {e}"
+            self._ready.set()
+            return
+        async with manager.run():
+            self._ready.set()
+            log.info("MCP endpoint ready at /mcp")
+            await anyio.sleep_forever()
+
+    async def __call__(self, scope, receive, send):
+        await self._ready.wait()
+        if self._failure:
+            body = json.dumps({"detail": self._failure}).encode()
+            await send({"type": "http.response.start", "status": 503,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self._app(scope, receive, send)
 
 
 def run_stdio(settings):

@@ -29,5 +29,8 @@ class JsonRefusals(HttpToolsProtocol):
         self.transport.close()
 
 
-def serve(app, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info"):
-    uvicorn.run(app, host=host, port=port, log_level=log_level, http=JsonRefusals)
+def serve(app, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info", workers: int = 1):
+    """`app`: the application, or with workers > 1 the import string of a factory (each worker process builds
+    its own, from the settings in the environment: see api.app.app_from_environment)."""
+    uvicorn.run(app, host=host, port=port, log_level=log_level, http=JsonRefusals, workers=workers,
+                factory=workers > 1)

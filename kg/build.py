@@ -62,6 +62,7 @@ class BuildReport:
     triples_per_graph: dict[str, int]
     coverage: dict
     classifier: dict
+    encoder: dict
     seconds: float
     outputs: list[str] = field(default_factory=list)
 
@@ -80,6 +81,9 @@ class BuildReport:
             k = self.classifier
             lines.append(f"  relation classifier: {k['kinds']} kinds, {k['examples']} examples, C={k['c']}, "
                          f"5-fold accuracy {k['cv_accuracy']:.3f}")
+        if self.encoder:
+            lines.append(f"  ONNX encoder: max cosine distance to sentence-transformers "
+                         f"{self.encoder['max_cosine_distance']:.1e} on {self.encoder['checked_texts']} texts")
         lines.append("  wrote: " + ", ".join(self.outputs))
         return "\n".join(lines)
 
@@ -100,7 +104,7 @@ class _Progress:
 def build(settings: Settings, progress: bool = True, embed: bool = True) -> BuildReport:
     """Build everything into settings.build_dir; embed=False skips the vector index (refusal tests)."""
     t0 = time.perf_counter()
-    p = _Progress(9 if embed else 7, progress)
+    p = _Progress(11 if embed else 7, progress)
     p.step("loading corpus, ontology and curated facts; verifying quotes")
     corpus, tbox, curation, lexicon = load_inputs(settings)
     p.step("assembling the RDF dataset")
@@ -118,24 +122,10 @@ def build(settings: Settings, progress: bool = True, embed: bool = True) -> Buil
     outputs = write_exports(ds, tbox, settings.build_dir)
     p.step("computing coverage")
     coverage = sentence_coverage(corpus, curation)
-    classifier = {}
+    indexes = {}
     if embed:
-        p.step(f"embedding passages, concepts and facts ({settings.embedding_model}; cached by content)")
-        from .search import CACHE, SentenceTransformerEmbedder, embed_with_cache, write_index
-        embedder = SentenceTransformerEmbedder(settings.embedding_model)
-        write_index(index_items(ds), embedder, settings.build_dir)
-        p.step(f"training the relation classifier on {lexicon.example_count} example questions")
-        from .qa.classifier import RelationClassifier
-        from .qa.wording import Wording
-
-        # examples are embedded as the answerer embeds a question: with the clinical words of its lay ones added
-        gloss = Wording({}, {}, [(lay, g.clinical) for g in lexicon.glosses for lay in g.lay], []).with_clinical_words
-        model = RelationClassifier.train(lexicon.training_examples(), {k.name: k.cues for k in lexicon.kinds.values()},
-                                         lambda texts: embed_with_cache(embedder, [gloss(x) for x in texts],
-                                                                        settings.build_dir / CACHE))
-        model.save(settings.build_dir)
-        classifier = {"kinds": len(model.kinds), "examples": lexicon.example_count, "c": model.c,
-                      "cv_accuracy": round(model.cv_accuracy, 3)}
+        from .indexes import build_indexes
+        indexes = build_indexes(settings, ds, lexicon, version, p.step)
     report = BuildReport(
         graph_version=version,
         facts_per_relation=dict(Counter(f.relation for f in curation.facts)),
@@ -143,7 +133,8 @@ def build(settings: Settings, progress: bool = True, embed: bool = True) -> Buil
         documents=len(corpus), concepts=len(curation.concepts) + _tbox_concepts(tbox),
         triples_per_graph={local_name(g.identifier).removeprefix("graph/"): len(g) for g in ds.graphs()
                            if len(g)},
-        coverage=coverage, classifier=classifier, seconds=time.perf_counter() - t0, outputs=outputs)
+        coverage=coverage, classifier=indexes.get("classifier", {}), encoder=indexes.get("encoder", {}),
+        seconds=time.perf_counter() - t0, outputs=outputs)
     report_path = settings.build_dir / REPORT
     report_path.write_text(json.dumps(report.__dict__, indent=1, ensure_ascii=False), encoding="utf-8")
     report.outputs.append(str(report_path))
@@ -403,40 +394,6 @@ def write_exports(ds: Dataset, tbox: Graph, build_dir: Path) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------ vector index items
-ITEMS_QUERY = """
-PREFIX hcc: <https://w3id.org/hcc-kg/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT ?kind ?iri ?text ?label ?doc ?start ?end WHERE {
-  { ?iri a hcc:Passage ; hcc:text ?text ; hcc:start ?start ; hcc:end ?end ; hcc:inDocument/dcterms:identifier ?doc .
-    BIND("passage" AS ?kind) }
-  UNION
-  { ?iri a skos:Concept ; skos:prefLabel ?label .
-    OPTIONAL { SELECT ?iri (GROUP_CONCAT(?alt; separator="; ") AS ?alts) WHERE { ?iri skos:altLabel ?alt } GROUP BY ?iri }
-    OPTIONAL { ?iri skos:definition ?def }
-    BIND(CONCAT(STR(?label), IF(BOUND(?alts), CONCAT(" (", ?alts, ")"), ""), IF(BOUND(?def), CONCAT(": ", STR(?def)), "")) AS ?text)
-    BIND("concept" AS ?kind) }
-  UNION
-  { ?iri a rdf:Statement ; hcc:statement ?text . BIND("fact" AS ?kind) }
-} ORDER BY ?kind ?iri"""
-
-
-def index_items(ds: Dataset):
-    from .search import Item
-
-    union = Graph()
-    for gid in (ONTOLOGY_GRAPH, FACTS_GRAPH, PASSAGES_GRAPH):
-        for t in ds.graph(gid):
-            union.add(t)
-    items = []
-    for kind, iri, text, label, doc, start, end in union.query(ITEMS_QUERY):
-        items.append(Item(kind=str(kind), text=str(text), iri=str(iri), label=str(label) if label else None,
-                          document=str(doc) if doc else None, start=int(start) if start is not None else None,
-                          end=int(end) if end is not None else None))
-    return items
-
-
 # ------------------------------------------------------------------------------------------ coverage
 def sentence_coverage(corpus: dict[str, Document], curation: Curation) -> dict:
     """Share of the sentences that make a clinical statement which some fact's evidence overlaps.

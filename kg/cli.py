@@ -40,7 +40,7 @@ def cmd_build(args) -> int:
 
 def cmd_serve(args) -> int:
     """Serve the API and pages (the graph must be built)."""
-    from api.app import create_app
+    from api.app import SETTINGS_ENV, create_app
     from api.auth import keys_from
     from api.server import serve
 
@@ -53,7 +53,14 @@ def cmd_serve(args) -> int:
                        api_keys=keys_from(args.api_key, os.environ.get("HCC_KG_API_KEYS")))
     if settings.api_keys:
         logging.getLogger("hcc_kg.api").info("/v1 and /mcp require one of %d API keys", len(settings.api_keys))
-    serve(create_app(settings), host=args.host, port=args.port)
+    if args.workers > 1:
+        # each worker process: its own app, encoder threads and SPARQL processes, the machine's share of them
+        settings = replace(settings, workers=args.workers,
+                           sparql_workers=max(1, -(-settings.sparql_workers // args.workers)))
+        os.environ[SETTINGS_ENV] = settings.to_json()
+        serve("api.app:app_from_environment", host=args.host, port=args.port, workers=args.workers)
+    else:
+        serve(create_app(settings), host=args.host, port=args.port)
     return 0
 
 
@@ -93,7 +100,7 @@ def cmd_sparql(args) -> int:
     from .sparql import start_service
 
     text = Path(args.query).read_text(encoding="utf-8") if Path(args.query).is_file() else args.query
-    service = start_service(_settings(args))
+    service = start_service(_settings(args)).wait_ready()
     try:
         # a table for SELECT/ASK and Turtle for graphs unless a format is asked for
         result = service.run(text, accept=None if args.format else "text/csv, text/turtle", fmt=args.format)
@@ -205,6 +212,9 @@ def main(argv=None) -> int:
                         f"(default {d.compute_in_flight})")
     p.add_argument("--sparql-workers", type=int, default=d.sparql_workers, metavar="N",
                    help=f"SPARQL query processes (default {d.sparql_workers})")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="server processes (default 1); each has its own graph and encoder, with the cores and the "
+                        "SPARQL processes shared among them")
     p.add_argument("--api-key", action="append", metavar="KEY",
                    help="require `Authorization: Bearer KEY` on /v1 and /mcp (repeatable; also HCC_KG_API_KEYS, "
                         "comma-separated); without keys they are open")

@@ -1,5 +1,6 @@
 """Settings enter at the edge (CLI, create_app) and are passed down; nothing here reads them globally."""
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,8 @@ class Settings:
     compute_in_flight: int = 16       # /ask, /search, /assess (the encoder and the rules) at once, all clients
     pages_in_flight: int = 32         # everything else but /healthz
     client_in_flight: int = 8         # requests one client (address, or API key) may have in flight (0: no limit)
+    workers: int = 1                  # server processes (each with its own encoder and graph)
+    encoder_threads: int = 0          # onnxruntime threads per process (0: the cores shared among the workers)
     cors_origins: tuple[str, ...] = ("*",)
     api_keys: tuple[str, ...] = ()   # with keys, /v1 and /mcp require `Authorization: Bearer <key>`
     host: str = "127.0.0.1"          # the address served on (on loopback, /mcp admits only loopback Host headers)
@@ -31,3 +34,14 @@ class Settings:
     @property
     def lexicon_dir(self) -> Path:
         return self.ontology_dir / "lexicon"
+
+    def to_json(self) -> str:
+        """For the processes of `serve --workers N`, which build their app from the environment."""
+        return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> "Settings":
+        raw = json.loads(text)
+        kinds = {f.name: f.type for f in fields(cls)}
+        return cls(**{k: Path(v) if kinds[k] is Path else tuple(v) if isinstance(v, list) else v
+                      for k, v in raw.items()})

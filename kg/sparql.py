@@ -255,10 +255,18 @@ class SparqlService:
         self._live: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
-        started = [self._spawn() for _ in range(workers)]
-        self.graphs = frozenset([w.wait_ready() for w in started][0])
-        for w in started:
-            self._idle.put(w)
+        self._starting = [self._spawn() for _ in range(workers)]
+        self.graphs: frozenset[str] = frozenset()
+
+    def wait_ready(self) -> "SparqlService":
+        """Wait until the workers started by __init__ have loaded the graph: the caller loads its own resources
+        in between, so the workers' start-up overlaps with it."""
+        started, self._starting = self._starting, []
+        if started:
+            self.graphs = frozenset([w.wait_ready() for w in started][0])
+            for w in started:
+                self._idle.put(w)
+        return self
 
     def run(self, query: str, accept: str | None = None, default_graphs=(), named_graphs=(),
             fmt: str | None = None, client: str = "") -> Result:
@@ -353,7 +361,7 @@ class SparqlService:
 
 
 def start_service(settings) -> SparqlService:
-    """Start the worker pool over the build's N-Quads; blocks until the workers have loaded the graph."""
+    """Start the worker pool over the build's N-Quads; call wait_ready() on it before the first query."""
     from .vocab import PREFIXES
 
     path = Path(settings.build_dir) / "hcc-kg.nq"

@@ -57,6 +57,13 @@ def free_port() -> int:
 @contextmanager
 def running_server(build_dir: Path, **settings):
     """The real app under uvicorn in a subprocess on a free loopback port; yields its base URL."""
+    with server_process(build_dir, **settings) as (base, _):
+        yield base
+
+
+@contextmanager
+def server_process(build_dir: Path, **settings):
+    """As running_server, yielding (base URL, the server's Popen)."""
     port = free_port()
     extra = "".join(f", {k}={v!r}" for k, v in settings.items())
     code = ("from pathlib import Path; from api.app import create_app; from api.server import serve; "
@@ -77,7 +84,7 @@ def running_server(build_dir: Path, **settings):
             if time.monotonic() > deadline:
                 pytest.fail("server did not answer /healthz within 300 s")
             time.sleep(0.3)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         try:

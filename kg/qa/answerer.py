@@ -6,6 +6,7 @@
 A patient described in the question is judged by the graph's criteria (kg/qa/vignette.py). When the sources do
 not answer, the answer says so (answered: false) with one of the contract's reasons.
 """
+import json
 import logging
 import re
 import unicodedata
@@ -27,6 +28,7 @@ from .parts import Part, split_question
 from .quantities import NAMES, quantity_asked
 from .ranker import PartView, Ranker, features, gives
 from .refusal import Refusal, Refuser
+from .tables import Tables
 from .vignette import answer_patient, patient_findings
 from .words import content_words, idf_weights, tokens
 from .wording import Wording
@@ -60,32 +62,35 @@ class Analysis:
 
 class Answerer:
     def __init__(self, store: GraphStore, index: VectorIndex, embedder: Embedder, catalog: Catalog,
-                 classifier: RelationClassifier, assessor: Assessor | None = None, ranker: Ranker | None = None):
+                 classifier: RelationClassifier, assessor: Assessor | None = None, ranker: Ranker | None = None,
+                 tables: Tables | None = None):
         self.store, self.index, self.embedder, self.catalog = store, index, embedder, catalog
         self.classifier, self.assessor = classifier, assessor
         self.ranker = ranker if ranker is not None else Ranker.load()
         self.wording = Wording.from_store(store)
         self.linker = Linker(catalog, self.wording)
-        self.facts = FactIndex(catalog, index, self.linker)
+        self.tables = tables or Tables.compute("", catalog, self.linker)
+        self.facts = FactIndex(catalog, index, self.tables.fact_mentions)
         self.idf = idf_weights([i.words for i in self.facts.order])
         corpus_words = {w for it in index.items if it.kind == "passage" for w in tokens(it.text)}
         vocabulary = corpus_words | {w for it in index.items for w in tokens(it.text)}
         vocabulary |= {w for _, label in self.linker.labels for w in tokens(label)}
         vocabulary |= {w for ex in self.wording.examples for w in tokens(ex)}
-        self.refuser = Refuser(vocabulary, corpus_words, self.wording)
+        self.refuser = Refuser(vocabulary, corpus_words, self.wording, self.tables.common_words)
         self._passage_rows = np.array([i for i, it in enumerate(index.items) if it.kind == "passage"])
         self.disjoint = {local_name(r): {local_name(d) for d in ds} for r, ds in catalog.disjoint.items()}
 
     @classmethod
     def from_build(cls, settings, ranker: Ranker | None = None) -> "Answerer":
         """Everything from settings.build_dir, for the CLI, scripts and tests (the app shares its own parts)."""
-        from ..search import SentenceTransformerEmbedder
+        from ..encoder import OnnxEmbedder, threads_per_process
         from ..store import EmbeddedGraphStore
 
         store = EmbeddedGraphStore.from_build(settings.build_dir)
-        return cls(store, VectorIndex.load(settings.build_dir), SentenceTransformerEmbedder(settings.embedding_model),
+        version = json.loads((settings.build_dir / "report.json").read_text(encoding="utf-8"))["graph_version"]
+        return cls(store, VectorIndex.load(settings.build_dir), OnnxEmbedder(settings.build_dir, threads_per_process()),
                    Catalog(store, settings.corpus_dir), RelationClassifier.load(settings.build_dir),
-                   Assessor.from_store(store), ranker)
+                   Assessor.from_store(store), ranker, Tables.read(settings.build_dir, version))
 
     # ------------------------------------------------------------------------------------------ understanding
     def analyse(self, question: str) -> Analysis:

@@ -12,8 +12,9 @@ import numpy as np
 from ..catalog import Catalog, Fact
 from ..search import VectorIndex
 from ..vocab import local_name
-from .entities import GENERIC, Link, Linker
+from .entities import GENERIC, Link
 from .quantities import KINDS, quantity_given
+from .tables import fact_text
 from .words import content_words
 
 LINK_KINDS = ("own", "inherited", "class", "family", "below", "object", "mention", "generic", "semantic", "quoted")
@@ -60,15 +61,16 @@ class Named:
 
 
 class FactIndex:
-    def __init__(self, catalog: Catalog, index: VectorIndex, linker: Linker):
+    def __init__(self, catalog: Catalog, index: VectorIndex, fact_mentions: dict[str, list[str]]):
+        """fact_mentions: the concepts linked in each fact's text (kg/qa/tables.py)."""
         self.catalog = catalog
         rows = {it.iri: i for i, it in enumerate(index.items) if it.kind == "fact"}
         self.infos: dict[str, FactInfo] = {}
         for pos, f in enumerate(catalog.facts.values()):
             quotes = " | ".join(e.quote for e in f.evidence)
             obj = f.object if f.object_is_literal else catalog.label(f.object)
-            text = f"{f.statement} | {quotes}"
-            mentions = {link.iri for link in linker.link(text)} | {f.subject}
+            text = fact_text(f)
+            mentions = set(fact_mentions[f.iri]) | {f.subject}
             if not f.object_is_literal:
                 mentions |= {f.object, *catalog.concepts.get(f.object).compared_with} \
                     if f.object in catalog.concepts else {f.object}

@@ -44,58 +44,61 @@ class PartView:
 
 
 def features(cands: list[Candidate], view: PartView) -> np.ndarray:
+    """One row per candidate, one column per FEATURES name (built column by column: a part has hundreds)."""
     n = len(cands)
     x = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if not n:
         return x
     col = {f: i for i, f in enumerate(FEATURES)}
-    cos = np.array([view.cosines[c.info.pos] for c in cands])
+    infos = [c.info for c in cands]
+    rels = [i.relation for i in infos]
+    cos = np.array([view.cosines[i.pos] for i in infos])
     ranks = np.empty(n)
     ranks[np.argsort(-cos)] = np.arange(n)
     top_kind = max(view.kinds, key=view.kinds.get) if view.kinds else None
     p_max = max(view.kinds.values(), default=1.0)
     word_mass = sum(view.idf.get(w, 1.0) for w in view.words)
     modalities = set(view.named.modalities) | set(view.named.family)
+    named = set(view.named.all)
+    p = np.array([view.kinds.get(r, 0.0) for r in rels])
+    own = np.array([float(bool(c.links & {"own", "family"})) for c in cands])
     x[:, col["bias"]] = 1.0
     x[:, col["cos"]] = cos
     x[:, col["cos_gap"]] = cos - cos.max()
     x[:, col["cos_rank"]] = 1.0 / (1.0 + ranks)
+    x[:, col["p_kind"]] = p
+    log_max = math.log(p_max + 1e-4)
+    x[:, col["p_gap"]] = [math.log(v + 1e-4) - log_max for v in p]
+    x[:, col["p_top"]] = [float(r == top_kind) for r in rels]
     for i, c in enumerate(cands):
-        rel = c.info.relation
-        p = view.kinds.get(rel, 0.0)
-        x[i, col["p_kind"]] = p
-        x[i, col["p_gap"]] = math.log(p + 1e-4) - math.log(p_max + 1e-4)
-        x[i, col["p_top"]] = float(rel == top_kind)
         for k in c.links:
             x[i, col[f"link_{k}"]] = 1.0
-        x[i, col["semantic_only"]] = float(c.links == {"semantic"})
-        if word_mass:
-            x[i, col["lex"]] = sum(view.idf.get(w, 1.0) for w in view.words & c.info.words) / word_mass
-        if view.quantity:
-            given = gives(c, view.quantity)
-            x[i, col["q_given"]] = float(given)
-            x[i, col["q_missing"]] = float(not given)
-        x[i, col["names_two"]] = float(len(modalities) >= 2 and len(c.info.mentions & modalities) >= 2)
-        x[i, col["p_x_own"]] = p * float(bool(c.links & {"own", "family"}))
-        x[i, col["p_x_class"]] = p * float(bool(c.links & {"inherited", "class"}))
-        x[i, col["p_eligibility"]] = view.kinds.get("eligibility", 0.0) * float(rel in RULE_RELATIONS)
-        x[i, col["p_x_cos"]] = p * cos[i]
-        x[i, col["lex_x_own"]] = x[i, col["lex"]] * float(bool(c.links & {"own", "family"}))
-        if c.info.passage_rows:
-            x[i, col["cos_passage"]] = max(view.items[r] for r in c.info.passage_rows)
-        if c.info.object_row >= 0:
-            x[i, col["cos_object"]] = view.items[c.info.object_row]
-        x[i, col["p_whole"]] = (view.whole or view.kinds).get(rel, 0.0)
-        named = set(view.named.all)
-        x[i, col["named_share"]] = len(c.info.mentions & named) / len(named) if named else 0.0
+    x[:, col["semantic_only"]] = [float(c.links == {"semantic"}) for c in cands]
+    if word_mass:
+        x[:, col["lex"]] = [sum(view.idf.get(w, 1.0) for w in view.words & i.words) / word_mass for i in infos]
+    if view.quantity:
+        given = np.array([float(gives(c, view.quantity)) for c in cands])
+        x[:, col["q_given"]] = given
+        x[:, col["q_missing"]] = 1.0 - given
+    if len(modalities) >= 2:
+        x[:, col["names_two"]] = [float(len(i.mentions & modalities) >= 2) for i in infos]
+    x[:, col["p_x_own"]] = p * own
+    x[:, col["p_x_class"]] = p * np.array([float(bool(c.links & {"inherited", "class"})) for c in cands])
+    p_eligibility = view.kinds.get("eligibility", 0.0)
+    x[:, col["p_eligibility"]] = [p_eligibility * float(r in RULE_RELATIONS) for r in rels]
+    x[:, col["p_x_cos"]] = p.astype(cos.dtype) * cos  # in the cosines' precision, as the fitted weights saw it
+    x[:, col["lex_x_own"]] = x[:, col["lex"]] * own
+    x[:, col["cos_passage"]] = [max(view.items[r] for r in i.passage_rows) if i.passage_rows else 0.0 for i in infos]
+    x[:, col["cos_object"]] = [view.items[i.object_row] if i.object_row >= 0 else 0.0 for i in infos]
+    kinds_whole = view.whole or view.kinds
+    x[:, col["p_whole"]] = [kinds_whole.get(r, 0.0) for r in rels]
+    if named:
+        x[:, col["named_share"]] = [len(i.mentions & named) / len(named) for i in infos]
     x[:, col["cos_passage_gap"]] = x[:, col["cos_passage"]] - x[:, col["cos_passage"]].max()
     best: dict[str, float] = {}
-    for i, c in enumerate(cands):
-        best[c.info.relation] = max(best.get(c.info.relation, -1.0), cos[i])
-    for i, c in enumerate(cands):
-        x[i, col["best_of_kind"]] = float(cos[i] >= best[c.info.relation])
-        if f"rel_{rel}" in col:
-            x[i, col[f"rel_{rel}"]] = 1.0
+    for r, v in zip(rels, cos):
+        best[r] = max(best.get(r, -1.0), v)
+    x[:, col["best_of_kind"]] = [float(v >= best[r]) for r, v in zip(rels, cos)]
     return x
 
 

@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
-from wordfreq import zipf_frequency
 
 from .words import STOPWORDS
 from .wording import Wording
@@ -37,7 +36,6 @@ _HEADS = re.compile(r"\b(therapy|therapies|treatment|radiotherapy|radiation|radi
                     r"radioembolisation|criteria|staging|stage|classification|score|trial|study|guidelines?|society|"
                     r"association|protocol|regimen|kit|probe|generator|system|device|needle|beads|catheter|"
                     r"machine|scanner)\b", re.IGNORECASE)
-COMMON_ZIPF = 3.8  # words at least this frequent in English (wordfreq's Zipf scale) are ordinary words, not names
 _BRAND = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z]+\b|[®™]")
 # An unknown word built like a treatment's name ("radiotherapy", "hepatectomy", "radioembolization").
 _TREATMENT_LIKE = re.compile(r"\b\w+(?:therapy|therapies|ectomy|otomy|plasty|ablation|embolization|embolisation|"
@@ -54,9 +52,11 @@ class Refusal:
 
 
 class Refuser:
-    def __init__(self, vocabulary: set[str], corpus_words: set[str], wording: Wording):
-        """vocabulary: every word of the corpus, the labels and the lexicon, lower case; corpus_words: the corpus's."""
+    def __init__(self, vocabulary: set[str], corpus_words: set[str], wording: Wording, common_words: frozenset[str]):
+        """vocabulary: every word of the corpus, the labels and the lexicon, lower case; corpus_words: the corpus's;
+        common_words: ordinary English words (kg/qa/tables.py)."""
         self.vocabulary = vocabulary
+        self.common_words = common_words
         self.corpus_words = corpus_words
         self._vocab_list = sorted(vocabulary)
         self.wording = wording
@@ -93,7 +93,7 @@ class Refuser:
                 unknown.append(w)
                 continue
             # an ordinary English word ("despite") names nothing; a rare one, or a name, may
-            name_like = zipf_frequency(w, "en") < COMMON_ZIPF or (w[0].isupper() and s > 0) or \
+            name_like = w.lower() not in self.common_words or (w[0].isupper() and s > 0) or \
                 any(ch.isdigit() for ch in w)
             after = q[e:e + 40]
             head = _HEADS.match(after.lstrip(" -")) or re.match(r"^(?:[\s-]+[A-Za-z0-9-]+){1,2}?[\s-]+" +

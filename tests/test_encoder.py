@@ -1,0 +1,57 @@
+"""The serving encoder (onnxruntime, exported at build time) against sentence-transformers, the reference: the same
+vectors, the same answers, and no torch in the serving process."""
+import json
+
+import httpx
+import numpy as np
+import pytest
+
+from kg.encoder import MAX_COSINE_DISTANCE, OnnxEmbedder
+from kg.evaluation import load_questions
+from kg.qa.answerer import Answerer
+from kg.search import SentenceTransformerEmbedder
+from kg.config import ROOT
+from tests.conftest import server_process
+
+DATA = ROOT / "tests" / "data"
+
+
+@pytest.fixture(scope="module")
+def embedders(built):
+    settings, _ = built
+    return OnnxEmbedder(settings.build_dir), SentenceTransformerEmbedder(settings.embedding_model)
+
+
+def questions(name: str) -> list[str]:
+    return [q["question"] for q in load_questions(DATA / f"questions-{name}.json")]
+
+
+def test_question_vectors_equal_sentence_transformers(embedders):
+    onnx, reference = embedders
+    texts = questions("dev") + questions("dev2") + ["", "x", "TACE " * 400]  # empty, tiny, past 256 tokens
+    a, b = onnx.embed_batch(texts), reference.embed_batch(texts)
+    assert a.shape == b.shape and a.dtype == np.float32
+    assert float((1 - (a * b).sum(axis=1)).max()) <= MAX_COSINE_DISTANCE
+    one = np.stack([onnx.embed(t) for t in texts[:20]])  # alone or in a padded batch: the same vector
+    assert float(np.abs(one - a[:20]).max()) < 1e-5
+
+
+def test_answers_on_the_dev_set_are_those_of_the_torch_path(built, embedders):
+    settings, _ = built
+    onnx_answerer = Answerer.from_build(settings)
+    torch_answerer = Answerer(onnx_answerer.store, onnx_answerer.index, embedders[1], onnx_answerer.catalog,
+                              onnx_answerer.classifier, onnx_answerer.assessor, tables=onnx_answerer.tables)
+    for q in questions("dev"):
+        a, b = onnx_answerer.ask(q), torch_answerer.ask(q)
+        assert (a["answered"], [f["iri"] for f in a["facts"]]) == (b["answered"], [f["iri"] for f in b["facts"]]), q
+
+
+def test_the_build_records_the_check_and_the_server_runs_without_torch(built):
+    settings, report = built
+    assert report.encoder["max_cosine_distance"] <= MAX_COSINE_DISTANCE and report.encoder["checked_texts"] >= 100
+    with server_process(settings.build_dir) as (base, proc):
+        assert httpx.post(base + "/ask", json={"question": "What is TACE?"}, timeout=60).status_code == 200
+        maps = open(f"/proc/{proc.pid}/maps").read()
+        assert "libtorch" not in maps and "onnxruntime" in maps
+    saved = json.loads((settings.build_dir / "report.json").read_text())
+    assert saved["encoder"] == report.encoder
