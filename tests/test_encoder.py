@@ -32,7 +32,7 @@ def test_question_vectors_equal_sentence_transformers(embedders):
     a, b = onnx.embed_batch(texts), reference.embed_batch(texts)
     assert a.shape == b.shape and a.dtype == np.float32
     assert float((1 - (a * b).sum(axis=1)).max()) <= MAX_COSINE_DISTANCE
-    one = np.stack([onnx.embed(t) for t in texts[:20]])  # alone or in a padded batch: the same vector
+    one = np.stack([onnx.embed(t) for t in texts[:20]])  # alone or among others: the same vector
     assert float(np.abs(one - a[:20]).max()) < 1e-5
 
 
