@@ -213,3 +213,26 @@ def test_concurrent_questions_answer_as_one_at_a_time(answerer):
     with ThreadPoolExecutor(8) as pool:
         together = list(pool.map(lambda q: answerer.ask(q)["facts"], questions * 3))
     assert together == alone * 3
+
+
+def test_answers_are_a_function_of_the_question_and_the_graph(built, answerer):
+    """Another process, with another string-hash seed (another set iteration order), gives the same answers: what
+    replicas behind a load balancer need."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    settings, _ = built
+    questions = [q["question"] for q in load_questions(DATA / "questions-dev2.json")][:30]
+    code = ("import json, sys; from pathlib import Path; from kg.config import Settings; "
+            "from kg.qa.answerer import Answerer; "
+            f"a = Answerer.from_build(Settings(build_dir=Path({str(settings.build_dir)!r}))); "
+            "print(json.dumps([[a.ask(q)['answer'], [f['iri'] for f in a.ask(q)['facts']]] "
+            "for q in json.loads(sys.stdin.read())]))")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", code], input=json.dumps(questions), capture_output=True, text=True,
+                         env=env, cwd=ROOT, check=True).stdout
+    other = json.loads(out.strip().splitlines()[-1])
+    mine = [[r["answer"], [f["iri"] for f in r["facts"]]] for r in map(answerer.ask, questions)]
+    assert other == mine

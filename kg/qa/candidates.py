@@ -161,7 +161,7 @@ class FactIndex:
         if wanted:
             for info in self.order:
                 if info.mentions & wanted:
-                    add(info.fact, "mention", next(iter(info.mentions & wanted)))
+                    add(info.fact, "mention", min(info.mentions & wanted))
         for g in named.generic:
             for f in cat.facts_out.get(g, []):
                 add(f, "generic", g)
