@@ -5,6 +5,7 @@ members', a subclass's, facts whose object or text names it) or by meaning alone
 question). The ties are kept as link kinds, which the ranker weighs: an answer reads a modality's own facts
 before its class's, and a family's members compete on what is asked.
 """
+import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,12 +77,17 @@ class FactIndex:
                     if f.object in catalog.concepts else {f.object}
             self.infos[f.iri] = FactInfo(f, pos, rows[f.iri], local_name(f.predicate), content_words(f"{text} {obj}"),
                                          mentions, {k for k in KINDS if quantity_given(k, quotes)}, text.lower())
-        passages = [(i, it) for i, it in enumerate(index.items) if it.kind == "passage"]
+        by_document: dict[str, list[tuple[int, int, int]]] = {}  # document -> (start, end, row), by start
+        for i, it in enumerate(index.items):
+            if it.kind == "passage":
+                by_document.setdefault(it.document, []).append((it.start, it.end, i))
+        for spans in by_document.values():
+            spans.sort()
         concepts = {it.iri: i for i, it in enumerate(index.items) if it.kind == "concept"}
         for info in self.infos.values():
             f = info.fact
-            info.passage_rows = sorted({i for e in f.evidence for i, it in passages
-                                        if it.document == e.document and it.start <= e.start < it.end})
+            info.passage_rows = sorted({row for e in f.evidence for row in _passages_at(by_document.get(e.document, []),
+                                                                                          e.start)})
             info.object_row = -1 if f.object_is_literal else concepts.get(f.object, -1)
         self.rows = np.array([i.row for i in self.infos.values()])
         self.order = list(self.infos.values())
@@ -171,3 +177,10 @@ class FactIndex:
             if any(ph in info.text for ph in phrases):  # what the question quotes is looked up verbatim
                 add(info.fact, "quoted", None)
         return list(out.values())
+
+
+def _passages_at(spans: list[tuple[int, int, int]], offset: int) -> list[int]:
+    """The row of the passage (spans sorted by start) that holds `offset`, by bisection: passages are a document's
+    sentences, which do not overlap, so it is the last one starting at or before the offset."""
+    i = bisect.bisect_right(spans, (offset, float("inf"), 0))
+    return [spans[i - 1][2]] if i and offset < spans[i - 1][1] else []
