@@ -38,6 +38,40 @@ _ENGLISH = {"and", "the", "for", "not", "can", "all", "are", "was", "has", "its"
             "add", "dam", "pet", "tai"}
 
 
+def _word(ch: str) -> bool:
+    """What `\\w` matches in a str pattern."""
+    return ch.isalnum() or ch == "_"
+
+
+class _Keys:
+    """Labels found at word boundaries, the longest at each start: what one alternation regex of every label,
+    longest first, found with a search from each start, without compiling it (its compile time grew with the
+    labels: 2.3 s of start-up at 10x the graph)."""
+
+    def __init__(self, keys: list[str]):
+        self._keys = set(keys)
+        lengths: dict[str, set[int]] = {}
+        for k in keys:
+            lengths.setdefault(k[0], set()).add(len(k))
+        self._lengths = {c: sorted(ls, reverse=True) for c, ls in lengths.items()}
+
+    def matches(self, text: str, seen: str) -> list[tuple[int, int, str]]:
+        """(start, end, key) for each start in `text` where a key begins; `seen` is the text as the keys are
+        spelled (lower-cased for the case-insensitive labels), index for index."""
+        out = []
+        n = len(text)
+        for start in range(n):
+            lengths = self._lengths.get(seen[start])
+            if lengths is None or (start and (_word(text[start - 1]) or text[start - 1] == "-")):
+                continue
+            for length in lengths:
+                end = start + length
+                if end <= n and (end == n or not _word(text[end])) and seen[start:end] in self._keys:
+                    out.append((start, end, seen[start:end]))
+                    break
+        return out
+
+
 class LabelIndex:
     """Labels -> concept IRIs, with exact (word-boundary) and fuzzy matching."""
 
@@ -60,9 +94,7 @@ class LabelIndex:
                 self._by_label[low] = self._by_label[k]
                 exact_ci.append(low)
         exact_ci.sort(key=len, reverse=True)
-        self._ci = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, exact_ci)) + r")(?![\w])", re.IGNORECASE) \
-            if exact_ci else None
-        self._cs = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, exact_cs)) + r")(?![\w])") if exact_cs else None
+        self._ci, self._cs = _Keys(exact_ci), _Keys(exact_cs)
         self._fuzzy_keys = [k for k in keys if len(k) >= 6 and not _is_abbreviation(k)]
         # multi-word labels by word, to find a label from most of its words ("hepatic artery infusion")
         self._by_word: dict[str, set[str]] = {}
@@ -82,16 +114,11 @@ class LabelIndex:
         found: list[Mention] = []
         taken = [False] * len(text)
         candidates = []
-        for pattern, cs in ((self._ci, False), (self._cs, True)):
-            if pattern is None:
-                continue
-            pos = 0
-            while True:
-                m = pattern.search(text, pos)
-                if not m:
-                    break
-                candidates.append((m.start(), m.end(), m.group(1) if cs else m.group(1).lower()))
-                pos = m.start() + 1
+        low = text.lower()
+        if len(low) != len(text):  # a character whose lower case is longer ("İ"): keep it, keep the offsets
+            low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        for keys, seen in ((self._ci, low), (self._cs, text)):
+            candidates += keys.matches(text, seen)
         for start, end, key in sorted(candidates, key=lambda c: (-(c[1] - c[0]), c[0])):
             if any(taken[start:end]) or key not in self._by_label:
                 continue
