@@ -40,7 +40,7 @@ def load_resources(app: FastAPI, settings: Settings):
     from kg.qa.answerer import Answerer
     from kg.qa.classifier import RelationClassifier
     from kg.qa.tables import Tables
-    from kg.encoder import OnnxEmbedder, threads_per_process
+    from kg.encoder import OnnxEmbedder
     from kg.search import VectorIndex
     from kg.store import EmbeddedGraphStore
 
@@ -60,8 +60,7 @@ def load_resources(app: FastAPI, settings: Settings):
         if app.state.index.model != settings.embedding_model:
             raise RuntimeError(f"build/ vectors were made with {app.state.index.model}, settings ask for "
                                f"{settings.embedding_model}: rebuild with `hcc-kg build`")
-        app.state.embedder = OnnxEmbedder(settings.build_dir, settings.encoder_threads or
-                                          threads_per_process(settings.workers))
+        app.state.embedder = OnnxEmbedder(settings.build_dir, settings.encoder_threads_per_process)
         app.state.catalog = Catalog(app.state.store, settings.corpus_dir)
         app.state.assessor = assess.load_assessor(app.state.store)
         app.state.answerer = Answerer(app.state.store, app.state.index, app.state.embedder, app.state.catalog,

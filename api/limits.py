@@ -70,7 +70,7 @@ class EdgeLimits:
     def __init__(self, app, settings: Settings):
         self.app = app
         self.capacity = {"compute": settings.compute_in_flight, "sparql": max(settings.compute_in_flight,
-                         settings.sparql_workers * 4), "pages": settings.pages_in_flight}
+                         settings.sparql_processes * 4), "pages": settings.pages_in_flight}
         self.per_client = settings.client_in_flight
         self.in_flight: Counter[str] = Counter()
         self.by_client: Counter[str] = Counter()

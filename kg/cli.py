@@ -53,11 +53,8 @@ def cmd_serve(args) -> int:
                        api_keys=keys_from(args.api_key, os.environ.get("HCC_KG_API_KEYS")))
     if settings.api_keys:
         logging.getLogger("hcc_kg.api").info("/v1 and /mcp require one of %d API keys", len(settings.api_keys))
-    if args.workers > 1:
-        # each worker process: its own app, encoder threads and SPARQL processes, the machine's share of them
-        settings = replace(settings, workers=args.workers,
-                           sparql_workers=max(1, -(-settings.sparql_workers // args.workers)))
-        os.environ[SETTINGS_ENV] = settings.to_json()
+    if args.workers > 1:  # each worker process builds its own app, with its share of the machine (kg/config.py)
+        os.environ[SETTINGS_ENV] = replace(settings, workers=args.workers).to_json()
         serve("api.app:app_from_environment", host=args.host, port=args.port, workers=args.workers)
     else:
         serve(create_app(settings), host=args.host, port=args.port)
@@ -211,7 +208,7 @@ def main(argv=None) -> int:
                    help=f"/ask, /search and /assess requests in flight, beyond which 503 "
                         f"(default {d.compute_in_flight})")
     p.add_argument("--sparql-workers", type=int, default=d.sparql_workers, metavar="N",
-                   help=f"SPARQL query processes (default {d.sparql_workers})")
+                   help=f"SPARQL query processes on the machine, divided among --workers (default {d.sparql_workers})")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="server processes (default 1); each has its own graph and encoder, with the cores and the "
                         "SPARQL processes shared among them")

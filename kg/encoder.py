@@ -8,7 +8,6 @@ every graph optimization; pooling (mean over tokens) and normalization are numpy
 """
 import json
 import logging
-import os
 import shutil
 import warnings
 from pathlib import Path
@@ -65,11 +64,6 @@ class OnnxEmbedder:
 
     def embed(self, text: str) -> np.ndarray:
         return self.embed_batch([text])[0]
-
-
-def threads_per_process(workers: int = 1) -> int:
-    """Encoder threads so that `workers` processes share the machine's cores without fighting over them."""
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
 def export(model: str, build_dir: Path, check_texts: list[str], reference) -> dict:

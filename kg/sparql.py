@@ -368,5 +368,5 @@ def start_service(settings) -> SparqlService:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `hcc-kg build` first")
     return SparqlService(path, settings.sparql_timeout_s, settings.sparql_max_results,
-                         {name: str(ns) for name, ns in PREFIXES.items()}, settings.sparql_workers,
+                         {name: str(ns) for name, ns in PREFIXES.items()}, settings.sparql_processes,
                          settings.sparql_queue_wait_s, settings.sparql_client_queries)

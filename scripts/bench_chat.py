@@ -6,13 +6,16 @@ from other processes weighs on each alike. Prints a multi-turn transcript with -
 """
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import httpx
-import numpy as np
 
-from kg.config import ROOT
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_ask import percentiles_ms  # noqa: E402
+
+from kg.config import ROOT  # noqa: E402
 
 CONVERSATION = ["Is RFA suitable for a patient with Child-Pugh A cirrhosis and a single 3 cm tumour?",
                 "what about for a 6 cm tumour?", "What are the contraindications of microwave ablation?",
@@ -20,7 +23,7 @@ CONVERSATION = ["Is RFA suitable for a patient with Child-Pugh A cirrhosis and a
 
 
 def p50_ms(seconds: list[float]) -> float:
-    return float(np.percentile(np.array(seconds) * 1000, 50))
+    return percentiles_ms(seconds)["p50"]
 
 
 def first_chunk(client: httpx.Client, question: str) -> tuple[float, float]:

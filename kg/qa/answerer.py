@@ -83,12 +83,12 @@ class Answerer:
     @classmethod
     def from_build(cls, settings, ranker: Ranker | None = None) -> "Answerer":
         """Everything from settings.build_dir, for the CLI, scripts and tests (the app shares its own parts)."""
-        from ..encoder import OnnxEmbedder, threads_per_process
+        from ..encoder import OnnxEmbedder
         from ..store import EmbeddedGraphStore
 
         store = EmbeddedGraphStore.from_build(settings.build_dir)
         version = json.loads((settings.build_dir / "report.json").read_text(encoding="utf-8"))["graph_version"]
-        return cls(store, VectorIndex.load(settings.build_dir), OnnxEmbedder(settings.build_dir, threads_per_process()),
+        return cls(store, VectorIndex.load(settings.build_dir), OnnxEmbedder(settings.build_dir, settings.encoder_threads_per_process),
                    Catalog(store, settings.corpus_dir), RelationClassifier.load(settings.build_dir),
                    Assessor.from_store(store), ranker, Tables.read(settings.build_dir, version))
 
