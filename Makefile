@@ -7,7 +7,7 @@ NODE    := node_modules/.package-lock.json
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install build run test clean browser
+.PHONY: install build run test clean browser stores
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,13 +30,20 @@ browser:
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
 	  echo "WARNING: chromium is missing and could not be installed: the browser tests will be SKIPPED (they fail under CI=true)"
 
+# The remote-store tests run Debian's Virtuoso (Oxigraph comes from PyPI with the test extra): installed here when
+# missing (as root); elsewhere they skip loudly, except under CI=true, where a missing Virtuoso fails them.
+stores:
+	@command -v virtuoso-t >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource; } || \
+	  echo "WARNING: virtuoso-opensource is missing and could not be installed: the Virtuoso tests will be SKIPPED (they fail under CI=true)"
+
 build: install
 	$(BIN)/hcc-kg build
 
 run: build
 	$(BIN)/hcc-kg serve --host 127.0.0.1 --port 8000
 
-test: install browser
+test: install browser stores
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -17,6 +17,7 @@ from kg.config import Settings
 from . import errors, mcp_server, openapi
 from .auth import ApiKeys
 from .limits import EdgeLimits
+from .store_check import StoreCheck
 from .routes import ask, chat, health, search, sparql
 from .routes import assess
 from .routes import pages
@@ -49,13 +50,21 @@ def load_resources(app: FastAPI, settings: Settings):
     if not report_path.exists():
         raise RuntimeError(f"{report_path} not found: run `hcc-kg build` first")
     report = json.loads(report_path.read_text(encoding="utf-8"))
-    app.state.sparql = sparql.start_service(settings)  # its processes load the graph while this one does
+    app.state.version_check = None
+    if settings.store_url:  # the graph from a SPARQL endpoint, checked to hold this build's version
+        from kg.remote_store import VersionCheck, connect
+
+        store = connect(settings.store_url, report["graph_version"], settings.store_timeout_s)
+        app.state.version_check = VersionCheck(store, report["graph_version"])
+        app.state.sparql = sparql.start_service(settings, store)
+    else:
+        app.state.sparql = sparql.start_service(settings)  # its processes load the graph while this one does
     try:
         app.state.settings = settings
         app.state.report = report
         app.state.built_at = report_path.stat().st_mtime
         app.state.graph_version = report["graph_version"]
-        app.state.store = EmbeddedGraphStore.from_build(settings.build_dir)
+        app.state.store = store if settings.store_url else EmbeddedGraphStore.from_build(settings.build_dir)
         app.state.index = VectorIndex.load(settings.build_dir)
         if app.state.index.model != settings.embedding_model:
             raise RuntimeError(f"build/ vectors were made with {app.state.index.model}, settings ask for "
@@ -66,14 +75,17 @@ def load_resources(app: FastAPI, settings: Settings):
         app.state.answerer = Answerer(app.state.store, app.state.index, app.state.embedder, app.state.catalog,
                                       RelationClassifier.load(settings.build_dir), app.state.assessor,
                                       tables=Tables.read(settings.build_dir, app.state.graph_version))
+        if settings.store_url:
+            store.serving()
         t_wait = time.perf_counter()
         app.state.sparql.wait_ready()
         t_wait = time.perf_counter() - t_wait
     except BaseException:
         app.state.sparql.close()
         raise
-    log.info("loaded graph %s (%d quads) in %.2f s (%.2f s of it waiting for the SPARQL workers)",
-             app.state.graph_version, len(app.state.store), time.perf_counter() - t0, t_wait)
+    log.info("loaded graph %s (%d quads, %s) in %.2f s (%.2f s of it waiting for the SPARQL workers)",
+             app.state.graph_version, len(app.state.store), settings.store_url or "embedded",
+             time.perf_counter() - t0, t_wait)
 
 
 def bound_memory(threads: int = THREADS):
@@ -101,12 +113,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 tasks.cancel_scope.cancel()
         finally:
             app.state.sparql.close()
+            if app.state.version_check is not None:
+                await app.state.version_check.aclose()
+                app.state.store.close()
 
     mcp_http = mcp_server.HttpEndpoint()
     app = FastAPI(title="hcc-kg", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Knowledge graph of the interventional treatment of hepatocellular carcinoma: "
                               "questions answered with facts and the source quotes behind them. "
                               "Educational content drawn from the cited sources, not clinical advice.")
+    app.add_middleware(StoreCheck)
     app.add_middleware(ApiKeys, keys=settings.api_keys)
     app.add_middleware(EdgeLimits, settings=settings)  # inside CORS, so that its refusals carry CORS headers
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],

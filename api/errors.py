@@ -6,11 +6,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kg.errors import HccKgError, InputError, Overloaded, QueryError, QueryRefused, QueryTimeout
+from kg.errors import HccKgError, InputError, Overloaded, QueryError, QueryRefused, QueryTimeout, StoreUnavailable
 
 log = logging.getLogger("hcc_kg.api")
 
-STATUS = {QueryTimeout: 503, QueryRefused: 400, QueryError: 400, InputError: 400}
+STATUS = {QueryTimeout: 503, StoreUnavailable: 503, QueryRefused: 400, QueryError: 400, InputError: 400}
 MAX_LISTED = 10  # validation errors named in a 422 detail; the rest are counted
 
 
@@ -42,7 +42,8 @@ def _validation_message(exc: RequestValidationError) -> str:
 def install(app: FastAPI):
     @app.exception_handler(HccKgError)
     async def domain_error(request: Request, exc: HccKgError):
-        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Overloaded) else None
+        retry = getattr(exc, "retry_after_s", None)  # Overloaded, StoreUnavailable
+        headers = {"Retry-After": str(retry)} if retry else None
         return JSONResponse({"detail": str(exc)}, status_code=status_of(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)

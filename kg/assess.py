@@ -180,8 +180,12 @@ class Assessor:
     @classmethod
     def from_store(cls, store: GraphStore) -> "Assessor":
         parameters = _load_parameters(store)
-        rows = store.select(bind(template("assess_rules"), p=list(EFFECTS) + list(SUGGESTION_RELATIONS),
-                                 partP=PART_RELATIONS))
+        holds_for: dict[tuple[str, str], list[str]] = {}  # (holder, relation) -> modalities its facts hold for
+        for r in store.select(bind(template("assess_reach"), p=list(EFFECTS) + list(SUGGESTION_RELATIONS),
+                                   partP=PART_RELATIONS)):
+            holds_for.setdefault((r["holder"], r["p"]), []).append(r["modality"])
+        stated = store.select(bind(template("assess_rules"), p=sorted({p for _, p in holds_for})))
+        rows = [dict(r, modality=m) for r in stated for m in sorted(holds_for.get((r["holder"], r["p"]), ()))]
         criteria = _load_criteria(store, parameters, sorted({r["concept"] for r in rows}))
         facts: dict[str, Rule] = {}
         reach: dict[str, list[str]] = {}  # modality -> facts that hold for it
@@ -216,8 +220,9 @@ class Assessor:
                     modalities[m].suggestions.append(f.concept)
         for s in suggestions.values():
             s.facts.sort(key=lambda f: f.position)
-        for m in modalities.values():
+        for m in modalities.values():  # in the sources' order, whatever order the store gave the rows in
             m.rules.sort(key=lambda r: (EFFECT_ORDER[r.kind], r.position, r.concept))
+            m.suggestions.sort(key=lambda c: (suggestions[c].position, c))
         return cls(parameters, _tree_order(modalities, parents), sorted(suggestions.values(), key=lambda s: s.position),
                    labels)
 

@@ -24,7 +24,7 @@ from .curation import Curation, load_curation
 from .errors import BuildError
 from .lexicon import Lexicon, lexicon_triples, load_lexicon
 from .linking import LabelIndex
-from .vocab import (FACTS_GRAPH, HCC, INFERRED_GRAPH, OA, ONTOLOGY_GRAPH, PASSAGES_GRAPH, PREFIXES, criterion_iri,
+from .vocab import (DATASET, DATASET_GRAPH, FACTS_GRAPH, HCC, INFERRED_GRAPH, OA, VOID, ONTOLOGY_GRAPH, PASSAGES_GRAPH, PREFIXES, criterion_iri,
                     document_iri, fact_iri, local_name, parameter_iri, passage_iri)
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,7 @@ def build(settings: Settings, progress: bool = True, embed: bool = True) -> Buil
     add_inferred(ds)
     p.step("writing exports")
     version = graph_version(ds)
+    describe_dataset(ds, version)
     outputs = write_exports(ds, tbox, settings.build_dir)
     p.step("computing coverage")
     coverage = sentence_coverage(corpus, curation)
@@ -374,6 +375,14 @@ def graph_version(ds: Dataset) -> str:
         for line in sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in ds.graph(gid)):
             h.update(gid.encode() + line.encode("utf-8") + b"\n")
     return h.hexdigest()[:16]
+
+
+def describe_dataset(ds: Dataset, version: str):
+    """The version in the graph itself, so that a server reading a remote store can tell what the store holds."""
+    g = ds.graph(DATASET_GRAPH)
+    g.add((DATASET, RDF.type, VOID.Dataset))
+    g.add((DATASET, DCTERMS.title, Literal("hcc-kg")))
+    g.add((DATASET, OWL.versionInfo, Literal(version)))
 
 
 def write_exports(ds: Dataset, tbox: Graph, build_dir: Path) -> list[str]:

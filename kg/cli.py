@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .config import Settings
-from .errors import HccKgError
+from .errors import BuildError, HccKgError
 
 
 def _settings(args) -> Settings:
@@ -50,7 +50,12 @@ def cmd_serve(args) -> int:
     settings = replace(settings, client_in_flight=args.client_limit, compute_in_flight=args.in_flight,
                        sparql_workers=args.sparql_workers, host=args.host,
                        sparql_client_queries=settings.sparql_client_queries if args.client_limit else 0,
-                       api_keys=keys_from(args.api_key, os.environ.get("HCC_KG_API_KEYS")))
+                       api_keys=keys_from(args.api_key, os.environ.get("HCC_KG_API_KEYS")),
+                       store_url=args.store or "", store_timeout_s=args.store_timeout)
+    if settings.store_url:  # refuse here, with the reason, rather than as a failed start-up of every worker
+        from .remote_store import connect
+
+        connect(settings.store_url, _built_version(settings), settings.store_timeout_s).close()
     if settings.api_keys:
         logging.getLogger("hcc_kg.api").info("/v1 and /mcp require one of %d API keys", len(settings.api_keys))
     if args.workers > 1:  # each worker process builds its own app, with its share of the machine (kg/config.py)
@@ -59,6 +64,13 @@ def cmd_serve(args) -> int:
     else:
         serve(create_app(settings), host=args.host, port=args.port)
     return 0
+
+
+def _built_version(settings) -> str:
+    report = Path(settings.build_dir) / "report.json"
+    if not report.exists():
+        raise BuildError(f"{report} not found: run `hcc-kg build` first")
+    return json.loads(report.read_text(encoding="utf-8"))["graph_version"]
 
 
 def cmd_mcp(args) -> int:
@@ -215,6 +227,13 @@ def main(argv=None) -> int:
     p.add_argument("--api-key", action="append", metavar="KEY",
                    help="require `Authorization: Bearer KEY` on /v1 and /mcp (repeatable; also HCC_KG_API_KEYS, "
                         "comma-separated); without keys they are open")
+    p.add_argument("--store", metavar="URL",
+                   help="read the graph from this SPARQL 1.1 query endpoint (holding build/hcc-kg.nq, e.g. an "
+                        "Oxigraph server's http://HOST:7878/query) instead of the embedded store; it must hold "
+                        "build/'s graph version (README, Deployment)")
+    p.add_argument("--store-timeout", type=float, default=d.store_timeout_s, metavar="S",
+                   help=f"seconds a store request may take before the request answers 503 (default "
+                        f"{d.store_timeout_s:g}; /sparql queries have their own limit)")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("mcp", help="serve the Model Context Protocol on stdio (for Claude Desktop and other "
                                    "desktop clients); over HTTP, `serve` offers it at /mcp")
@@ -247,6 +266,8 @@ def main(argv=None) -> int:
     args.findings = extra
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # one line per store request is detail, not news
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         return args.func(args)
     except HccKgError as e:

@@ -25,6 +25,8 @@ class Settings:
     encoder_threads: int = 0          # onnxruntime threads per process (0: the cores shared among the workers)
     cors_origins: tuple[str, ...] = ("*",)
     api_keys: tuple[str, ...] = ()   # with keys, /v1 and /mcp require `Authorization: Bearer <key>`
+    store_url: str = ""               # a SPARQL endpoint holding build/hcc-kg.nq; empty: the embedded store
+    store_timeout_s: float = 5.0      # a store request (other than a /sparql query) answered within this, or 503
     host: str = "127.0.0.1"          # the address served on (on loopback, /mcp admits only loopback Host headers)
     extra: dict = field(default_factory=dict)
 

@@ -7,6 +7,7 @@ HccKgError
  │    └── QueryRefused   read-only / outside-IRI refusals
  ├── QueryTimeout    a query ran past its time limit (503)
  ├── Overloaded      no capacity now: the server (503) or this client's share (429); retry after a moment
+ ├── StoreUnavailable  the remote triple store is down, slow, failing or holds another graph version (503)
  └── InputError      any other bad user input (4xx)
 """
 
@@ -49,6 +50,12 @@ class Overloaded(HccKgError):
         super().__init__(message)
         self.status = status
         self.retry_after_s = retry_after_s
+
+
+class StoreUnavailable(HccKgError):
+    """The remote triple store cannot answer now (or holds another graph version); the message names it."""
+    status = 503
+    retry_after_s = 2
 
 
 class InputError(HccKgError):

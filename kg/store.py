@@ -1,4 +1,5 @@
-"""Where queries run: one small GraphStore interface, an embedded pyoxigraph store and a remote SPARQL endpoint.
+"""Where queries run: one small GraphStore interface and the embedded pyoxigraph store (the default); a remote
+SPARQL endpoint holding the same dataset is kg.remote_store.RemoteGraphStore.
 
 Values are bound one explicit way on every store: `bind()` fills a `VALUES ?var { }` block that the query
 template holds, with terms serialized here. User text is never pasted into a query any other way.
@@ -10,6 +11,7 @@ from typing import Iterable, Protocol
 import pyoxigraph as ox
 
 from .errors import InputError, QueryError
+from .vocab import DATASET, DATASET_GRAPH
 
 Row = dict[str, str | None]
 
@@ -26,8 +28,20 @@ class GraphStore(Protocol):
     def ask(self, query: str) -> bool:
         """Run an ASK."""
 
+    def construct(self, query: str) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE."""
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Quads in each named graph of the dataset."""
+
+    def version(self) -> str | None:
+        """The graph version the dataset states (owl:versionInfo of hcc:dataset), None if it states none."""
+
     def __len__(self) -> int:
         """Number of quads."""
+
+
+VERSION_QUERY = """SELECT ?version WHERE { GRAPH <%s> { <%s> <http://www.w3.org/2002/07/owl#versionInfo> ?version } }"""
 
 
 def iri_term(iri: str) -> str:
@@ -61,6 +75,7 @@ class EmbeddedGraphStore:
 
     def __init__(self, store: ox.Store):
         self._store = store
+        self._sizes: dict[str, int] | None = None
 
     @classmethod
     def from_build(cls, build_dir: Path) -> "EmbeddedGraphStore":
@@ -93,36 +108,18 @@ class EmbeddedGraphStore:
     def ask(self, query: str) -> bool:
         return bool(self._store.query(query, use_default_graph_as_union=True))
 
+    def construct(self, query: str) -> list[ox.Triple]:
+        return list(self._store.query(query, use_default_graph_as_union=True))
+
+    def graph_sizes(self) -> dict[str, int]:
+        if self._sizes is None:  # the store is read-only once loaded
+            self._sizes = {g.value: sum(1 for _ in self._store.quads_for_pattern(None, None, None, g))
+                           for g in self._store.named_graphs()}
+        return self._sizes
+
+    def version(self) -> str | None:
+        rows = self.select(VERSION_QUERY % (DATASET_GRAPH, DATASET))
+        return rows[0]["version"] if rows else None
+
     def __len__(self) -> int:
         return len(self._store)
-
-
-class RemoteGraphStore:
-    """A SPARQL 1.1 Protocol endpoint elsewhere (e.g. a shared triple store) behind the same interface."""
-
-    def __init__(self, endpoint: str, timeout_s: float = 10.0):
-        import httpx
-
-        self._endpoint = endpoint
-        self._client = httpx.Client(timeout=timeout_s)
-
-    def _post(self, query: str) -> dict:
-        r = self._client.post(self._endpoint, content=query.encode("utf-8"),
-                              headers={"Content-Type": "application/sparql-query",
-                                       "Accept": "application/sparql-results+json"})
-        if r.status_code >= 400:
-            raise QueryError(f"remote endpoint answered {r.status_code}: {r.text[:300]}")
-        return r.json()
-
-    def select(self, query: str) -> list[Row]:
-        data = self._post(query)
-        names = data["head"]["vars"]
-        return [{n: (b[n]["value"] if n in b else None) for n in names} for b in data["results"]["bindings"]]
-
-    def ask(self, query: str) -> bool:
-        return bool(self._post(query)["boolean"])
-
-    def __len__(self) -> int:
-        """Quads in named graphs (the build puts every triple in one)."""
-        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return int(rows[0]["n"])

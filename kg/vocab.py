@@ -11,14 +11,19 @@ ONTOLOGY_GRAPH = HCC["graph/ontology"]
 FACTS_GRAPH = HCC["graph/facts"]
 PASSAGES_GRAPH = HCC["graph/passages"]
 INFERRED_GRAPH = HCC["graph/inferred"]
+# The dataset's own description (VoID), with its graph version: a store holding the graph says which version it holds.
+DATASET_GRAPH = HCC["graph/dataset"]
+DATASET = HCC["dataset"]
+VOID = Namespace("http://rdfs.org/ns/void#")
+DATASET_GRAPHS = (ONTOLOGY_GRAPH, FACTS_GRAPH, PASSAGES_GRAPH, INFERRED_GRAPH, DATASET_GRAPH)
 
 PREFIXES = {
     "hcc": HCC, "owl": OWL, "rdf": RDF, "rdfs": RDFS, "skos": SKOS, "xsd": XSD,
-    "dcterms": DCTERMS, "prov": PROV, "oa": OA,
+    "dcterms": DCTERMS, "prov": PROV, "oa": OA, "void": VOID,
 }
 
 __all__ = ["HCC", "OA", "OWL", "RDF", "RDFS", "SKOS", "XSD", "DCTERMS", "PROV", "PREFIXES",
-           "ONTOLOGY_GRAPH", "FACTS_GRAPH", "PASSAGES_GRAPH", "INFERRED_GRAPH",
+           "ONTOLOGY_GRAPH", "FACTS_GRAPH", "PASSAGES_GRAPH", "INFERRED_GRAPH", "DATASET_GRAPH", "DATASET", "DATASET_GRAPHS", "VOID",
            "document_iri", "passage_iri", "fact_iri", "criterion_iri", "parameter_iri", "local_name"]
 
 

@@ -4,7 +4,8 @@ import pytest
 from kg.catalog import Catalog
 from kg.errors import InputError, QueryError
 from kg.queries import template
-from kg.store import EmbeddedGraphStore, RemoteGraphStore, bind
+from kg.remote_store import RemoteGraphStore
+from kg.store import EmbeddedGraphStore, bind
 from kg.vocab import HCC
 
 TACE, RFA = str(HCC.TACE), str(HCC.RFA)

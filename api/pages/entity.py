@@ -112,7 +112,7 @@ def view(catalog: Catalog, iri: str) -> dict | None:
 
 def describe(store, iri: str) -> list[ox.Triple]:
     """The resource's bounded description (page_describe.rq, the IRI bound as a VALUES term)."""
-    return list(store.oxigraph.query(bind(template("page_describe"), x=[iri]), use_default_graph_as_union=True))
+    return store.construct(bind(template("page_describe"), x=[iri]))
 
 
 def serialize(triples: list[ox.Triple], fmt: str) -> bytes:
@@ -120,8 +120,8 @@ def serialize(triples: list[ox.Triple], fmt: str) -> bytes:
 
 
 def named_graphs(store) -> set[str]:
-    return {g.value for g in store.oxigraph.named_graphs()}
+    return set(store.graph_sizes())
 
 
 def graph_size(store, iri: str) -> int:
-    return sum(1 for _ in store.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(iri)))
+    return store.graph_sizes().get(iri, 0)
