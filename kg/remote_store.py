@@ -58,6 +58,7 @@ class RemoteGraphStore:
         self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0)))
         self._sizes: dict[str, int] | None = None
         self.union_default = False  # the store's default graph is the union of `graphs` (see connect)
+        self.virtuoso = False  # from its Server header: a store that takes a per-query `timeout`
 
     # -- the protocol ------------------------------------------------------------------------------------------
     def query(self, query: str, dataset: tuple | None = None, timeout_s: float | None = None, graph: bool = False):
@@ -70,10 +71,14 @@ class RemoteGraphStore:
         form = [("query", query)] + [("default-graph-uri", g) for g in default] + \
                [("named-graph-uri", g) for g in named]
         timeout_s = timeout_s or self.timeout_s
+        if self.virtuoso:  # the time limit forwarded, so the store stops the query too (its parameter is in ms)
+            form.append(("timeout", str(int(timeout_s * 1000))))
+        accept = GRAPH_ACCEPT if graph else RESULTS_ACCEPT
         try:
-            with self._client.stream("POST", self.endpoint, content=urlencode(form), headers=_headers(GRAPH_ACCEPT if graph else RESULTS_ACCEPT),
+            with self._client.stream("POST", self.endpoint, content=urlencode(form), headers=_headers(accept),
                                      timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0))) as r:
                 body = self._read(r)
+                self.virtuoso = r.headers.get("server", "").lower().startswith("virtuoso")
         except httpx.TimeoutException:
             raise StoreUnavailable(f"the triple store at {self.endpoint} did not answer within "
                                    f"{timeout_s:g} s") from None

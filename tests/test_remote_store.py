@@ -84,6 +84,7 @@ def answerers(request, built, local_answerer):
     local = local_answerer
     store = connect(server.url, report.graph_version).serving()
     assert store.union_default == (request.param == "union")
+    assert store.virtuoso == (request.param == "virtuoso")  # the one that takes the time limit per query
     remote = Answerer(store, local.index, local.embedder, Catalog(store, settings.corpus_dir), local.classifier,
                       Assessor.from_store(store), tables=local.tables)
     return local, remote
