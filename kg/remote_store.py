@@ -42,10 +42,6 @@ MAX_BODY_BYTES = 256 * 1024 * 1024  # a store's answer read into memory at most
 LOAD_TIMEOUT_S = 120.0  # a start-up read (the catalog, the rule set) may take this long
 
 
-def _headers(accept: str) -> dict:
-    return {"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"}
-
-
 class RemoteGraphStore:
     """GraphStore over a SPARQL endpoint; thread-safe (one pooled HTTP client)."""
 
@@ -61,10 +57,11 @@ class RemoteGraphStore:
         self.virtuoso = False  # from its Server header: a store that takes a per-query `timeout`
 
     # -- the protocol ------------------------------------------------------------------------------------------
-    def query(self, query: str, dataset: tuple | None = None, timeout_s: float | None = None, graph: bool = False):
-        """POST the query (form-encoded) with `dataset` = (default graphs, named graphs), the build's graphs
-        when None, or () for the query's own FROM; -> a pyoxigraph QuerySolutions, QueryBoolean or list of
-        quads (`graph`: a CONSTRUCT or DESCRIBE), parsed from what the store answered."""
+    def request(self, query: str, dataset: tuple | None = None, timeout_s: float | None = None,
+                graph: bool = False) -> dict:
+        """The keyword arguments of an httpx POST of `query` (form-encoded) with `dataset` = (default graphs,
+        named graphs), the build's graphs when None, or () for the query's own FROM; `graph`: a CONSTRUCT or
+        DESCRIBE, asked for in graph formats."""
         if dataset is None and self.union_default:
             dataset = ()
         default, named = (self.graphs, self.graphs) if dataset is None else (dataset or ((), ()))
@@ -73,25 +70,37 @@ class RemoteGraphStore:
         timeout_s = timeout_s or self.timeout_s
         if self.virtuoso:  # the time limit forwarded, so the store stops the query too (its parameter is in ms)
             form.append(("timeout", str(int(timeout_s * 1000))))
-        accept = GRAPH_ACCEPT if graph else RESULTS_ACCEPT
+        return {"content": urlencode(form), "timeout": httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0)),
+                "headers": {"Accept": GRAPH_ACCEPT if graph else RESULTS_ACCEPT,
+                            "Content-Type": "application/x-www-form-urlencoded"}}
+
+    def query(self, query: str, dataset: tuple | None = None, timeout_s: float | None = None, graph: bool = False):
+        """Run it (see request); -> a pyoxigraph QuerySolutions, QueryBoolean or list of quads, parsed from what
+        the store answered."""
+        kwargs = self.request(query, dataset, timeout_s, graph)
         try:
-            with self._client.stream("POST", self.endpoint, content=urlencode(form), headers=_headers(accept),
-                                     timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0))) as r:
+            with self._client.stream("POST", self.endpoint, **kwargs) as r:
                 body = self._read(r)
-                self.virtuoso = r.headers.get("server", "").lower().startswith("virtuoso")
-        except httpx.TimeoutException:
-            raise StoreUnavailable(f"the triple store at {self.endpoint} did not answer within "
-                                   f"{timeout_s:g} s") from None
-        except httpx.TransportError as e:
-            raise StoreUnavailable(f"the triple store at {self.endpoint} is unreachable ({type(e).__name__}: "
-                                   f"{e})") from None
-        if r.status_code >= 500:
-            raise StoreUnavailable(f"the triple store at {self.endpoint} answered {r.status_code}: "
+        except httpx.HTTPError as e:
+            raise self.unavailable(e, kwargs["timeout"].read) from None
+        self.virtuoso = r.headers.get("server", "").lower().startswith("virtuoso")
+        return self.parse(r.status_code, r.headers.get("content-type", ""), body)
+
+    def unavailable(self, error: httpx.HTTPError, timeout_s: float) -> StoreUnavailable:
+        if isinstance(error, httpx.TimeoutException):
+            return StoreUnavailable(f"the triple store at {self.endpoint} did not answer within {timeout_s:g} s")
+        return StoreUnavailable(f"the triple store at {self.endpoint} is unreachable ({type(error).__name__}: "
+                                f"{error})")
+
+    def parse(self, status: int, content_type: str, body: bytes):
+        """The store's answer as pyoxigraph objects, or the error it means: StoreUnavailable for 5xx and what does
+        not parse, QueryError for 4xx (the query's fault)."""
+        if status >= 500:
+            raise StoreUnavailable(f"the triple store at {self.endpoint} answered {status}: "
                                    f"{body[:200].decode('utf-8', 'replace')}")
-        if r.status_code >= 400:
-            raise QueryError(f"the triple store refused the query ({r.status_code}): "
-                             f"{body[:300].decode('utf-8', 'replace')}")
-        media = r.headers.get("content-type", "").split(";")[0].strip().lower()
+        if status >= 400:
+            raise QueryError(f"the triple store refused the query ({status}): {body[:300].decode('utf-8', 'replace')}")
+        media = content_type.split(";")[0].strip().lower()
         try:
             if media in RESULT_FORMATS:
                 return _ask_as_boolean(ox.parse_query_results(body, format=RESULT_FORMATS[media]))
@@ -114,9 +123,7 @@ class RemoteGraphStore:
 
     # -- GraphStore --------------------------------------------------------------------------------------------
     def select(self, query: str, dataset: tuple | None = None) -> list[Row]:
-        solutions = self.query(query, dataset)
-        names = list(enumerate(v.value for v in solutions.variables))
-        return [{n: _lexical(sol[i]) for i, n in names} for sol in solutions]
+        return rows_of(self.query(query, dataset))
 
     def ask(self, query: str) -> bool:
         return bool(self.query(query))
@@ -132,8 +139,7 @@ class RemoteGraphStore:
         return self._sizes
 
     def version(self) -> str | None:
-        rows = self.select(VERSION_QUERY % (DATASET_GRAPH, DATASET))
-        return rows[0]["version"] if rows else None
+        return version_of(self.select(VERSION_QUERY % (DATASET_GRAPH, DATASET)))
 
     def __len__(self) -> int:
         return sum(self.graph_sizes().values())
@@ -145,6 +151,15 @@ class RemoteGraphStore:
 
     def close(self):
         self._client.close()
+
+
+def rows_of(solutions) -> list[Row]:
+    names = list(enumerate(v.value for v in solutions.variables))
+    return [{n: _lexical(sol[i]) for i, n in names} for sol in solutions]
+
+
+def version_of(rows: list[Row]) -> str | None:
+    return rows[0]["version"] if rows else None
 
 
 def _ask_as_boolean(result):
@@ -173,29 +188,22 @@ class VersionCheck:
     def __init__(self, store: RemoteGraphStore, expected: str, recheck_s: float = 1.0):
         self.store, self.expected, self.recheck_s = store, expected, recheck_s
         self._ok_until = 0.0
-        timeout = store.request_timeout_s
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)))
+        self._client = httpx.AsyncClient()
 
     async def ensure(self):
-        """Raise StoreUnavailable unless the store answers with the expected version."""
+        """Raise StoreUnavailable unless the store answers with the expected version: the same request and
+        reading of the answer as RemoteGraphStore.version, on the event loop."""
         if time.monotonic() < self._ok_until:
             return
-        form = [("query", VERSION_QUERY % (DATASET_GRAPH, DATASET)), ("named-graph-uri", str(DATASET_GRAPH))]
+        store = self.store
+        kwargs = store.request(VERSION_QUERY % (DATASET_GRAPH, DATASET), timeout_s=store.request_timeout_s)
         try:
-            r = await self._client.post(self.store.endpoint, content=urlencode(form),
-                                        headers=_headers("application/sparql-results+json"))
-            bindings = r.json()["results"]["bindings"] if r.status_code == 200 else None
-        except httpx.TimeoutException:
-            raise StoreUnavailable(f"the triple store at {self.store.endpoint} did not answer within "
-                                   f"{self.store.request_timeout_s:g} s") from None
-        except (httpx.TransportError, ValueError, KeyError, TypeError) as e:
-            raise StoreUnavailable(f"the triple store at {self.store.endpoint} is unavailable "
-                                   f"({type(e).__name__}: {e})") from None
-        if bindings is None:
-            raise StoreUnavailable(f"the triple store at {self.store.endpoint} answered {r.status_code}")
-        held = bindings[0]["version"]["value"] if bindings else None
+            r = await self._client.post(store.endpoint, **kwargs)
+        except httpx.HTTPError as e:
+            raise store.unavailable(e, store.request_timeout_s) from None
+        held = version_of(rows_of(store.parse(r.status_code, r.headers.get("content-type", ""), r.content)))
         if held != self.expected:
-            raise StoreUnavailable(f"the triple store at {self.store.endpoint} now holds graph version {held}, "
+            raise StoreUnavailable(f"the triple store at {store.endpoint} now holds graph version {held}, "
                                    f"not {self.expected} that this server was built for: restart it with the "
                                    f"matching build/")
         self._ok_until = time.monotonic() + self.recheck_s

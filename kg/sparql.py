@@ -54,9 +54,12 @@ class Result:
 class Checked:
     """What the guard learned from the parse: the query form and the dataset it names (FROM, FROM NAMED)."""
     form: str
-    has_dataset: bool
     from_graphs: tuple[str, ...] = ()
     from_named: tuple[str, ...] = ()
+
+    @property
+    def has_dataset(self) -> bool:
+        return bool(self.from_graphs or self.from_named)
 
 
 # --- guard (parent process) -----------------------------------------------------------------------------------
@@ -110,8 +113,7 @@ def check(query: str, graphs: frozenset[str]) -> Checked:
         raise
     except Exception as e:  # e.g. an undeclared prefix in FROM
         raise QueryError(f"malformed query: {e}") from None
-    return Checked(_FORMS[parsed[1].name], bool(named["FROM"] or named["FROM NAMED"]), tuple(named["FROM"]),
-                   tuple(named["FROM NAMED"]))
+    return Checked(_FORMS[parsed[1].name], tuple(named["FROM"]), tuple(named["FROM NAMED"]))
 
 
 def allow_graph(iri: str, graphs: frozenset[str], where: str):
