@@ -160,7 +160,7 @@ class LabelIndex:
             for i in range(len(words) - n + 1):
                 chunk = low[i:i + n]
                 candidates = set.intersection(*(self._by_word.get(w, set()) for w in chunk))
-                for key in candidates:
+                for key in sorted(candidates):  # in a set's order, the answer changed from process to process
                     kw = key.split()
                     if len(chunk) / len(kw) >= 0.75 and " ".join(chunk) in key:
                         for iri in sorted(self._by_label[key]):
