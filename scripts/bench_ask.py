@@ -2,7 +2,7 @@
 
 It spawns `hcc-kg serve` on a free loopback port (start-up to /healthz 200, RSS after warm-up, whether torch is
 loaded, /ask latency one client at a time) and then `hcc-kg serve --workers 2` (throughput with 8 clients). The
-encode floor is the faster of stock sentence-transformers and the build's plain ONNX export, one thread each,
+encode floor is the faster of stock sentence-transformers and a plain ONNX export of the model, one thread each,
 measured in this process question by question in turn with /ask, so that load from other processes on a shared
 machine weighs on all alike; latency and throughput are reported as ratios to it.
 
@@ -14,8 +14,10 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,7 +25,6 @@ import httpx
 import numpy as np
 
 from kg.config import ROOT, Settings
-from kg.encoder import OnnxEmbedder
 from kg.search import SentenceTransformerEmbedder
 
 MAX_RATIO = 1.5
@@ -186,22 +187,66 @@ def machine() -> dict:
     return {"cpus": os.cpu_count(), "loadavg": [round(x, 2) for x in os.getloadavg()]}
 
 
-def floor_encoders(build_dir: Path) -> dict:
-    """The encode floor's candidates, one thread each: stock sentence-transformers and the build's plain ONNX export
-    (torch.onnx.export, run by onnxruntime with its default graph optimizations)."""
+class PlainOnnx:
+    """The floor's ONNX candidate: a plain `torch.onnx.export` of the installed model (eager attention, one text a run,
+    onnxruntime's default graph optimizations, one thread): the export the server used before packing."""
+
+    def __init__(self, model: str, folder: Path):
+        import onnxruntime as ort
+        import torch
+        from tokenizers import Tokenizer
+        from transformers import AutoModel
+
+        from kg.search import resolve_model_path
+
+        source = Path(resolve_model_path(model))
+        bert = AutoModel.from_pretrained(str(source), attn_implementation="eager", local_files_only=True).eval()
+        sample = torch.tensor([[101, 2054, 2003, 102]])
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        class LastHidden(torch.nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(LastHidden(bert), (sample, torch.ones_like(sample), torch.zeros_like(sample)),
+                              str(folder / "plain.onnx"), input_names=names, output_names=["last_hidden_state"],
+                              dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names}, opset_version=17,
+                              dynamo=False)
+        self._tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(256)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        self._session = ort.InferenceSession(str(folder / "plain.onnx"), options, providers=["CPUExecutionProvider"])
+
+    def embed(self, text: str) -> np.ndarray:
+        ids = np.array([self._tokenizer.encode(text).ids], dtype=np.int64)
+        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids),
+                                          "token_type_ids": np.zeros_like(ids)})[0][0].mean(axis=0)
+        return hidden / np.linalg.norm(hidden)
+
+
+def floor_encoders(folder: Path) -> dict:
+    """The encode floor's candidates, one thread each: stock sentence-transformers and a plain ONNX export."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # torch's idle threads must not spin beside the server
     import torch
 
     torch.set_num_threads(1)
-    return {"sentence-transformers": SentenceTransformerEmbedder(Settings().embedding_model),
-            "onnx export": OnnxEmbedder(build_dir, threads=1)}
+    model = Settings().embedding_model
+    return {"sentence-transformers": SentenceTransformerEmbedder(model), "onnx export": PlainOnnx(model, folder)}
 
 
 def measure(args) -> dict:
     """The issue-11 table: one server for start-up, memory and latency, one with --workers 2 for throughput."""
     questions = load_questions(args.questions)
-    build_dir = args.build_dir or Settings().build_dir
-    encoders = floor_encoders(build_dir)
+    scratch = tempfile.TemporaryDirectory(prefix="hcc-kg-floor-")
+    encoders = floor_encoders(Path(scratch.name))
     out = {"questions": len(questions), "rounds": args.rounds, "load_before": machine()}
     with spawned_server(args.build_dir) as (url, pid, startup_s):
         out["startup_s"] = startup_s
