@@ -91,8 +91,19 @@ class FactIndex:
             info.object_row = -1 if f.object_is_literal else concepts.get(f.object, -1)
         self.rows = np.array([i.row for i in self.infos.values()])
         self.order = list(self.infos.values())
+        # each fact's passage rows, padded with a row past the index (read as -inf), and its object's row
+        width = max([len(i.passage_rows) for i in self.order] + [1])
+        self._passages = np.full((len(self.order), width), len(index.items), dtype=np.intp)
+        for info in self.order:
+            self._passages[info.pos, :len(info.passage_rows)] = info.passage_rows
+        self._objects = np.array([info.object_row for info in self.order], dtype=np.intp)
         self.descendants = {c: self._below(c) for c in catalog.classes}
         self.combinations = {c.iri: set(c.combination_of) for c in catalog.concepts.values() if c.combination_of}
+        self.mentioning: dict[str, list[int]] = {}  # concept -> positions of the facts that mention it
+        for info in self.order:
+            for c in info.mentions:
+                self.mentioning.setdefault(c, []).append(info.pos)
+        self._tie_cache: dict[tuple[str, str], list[tuple[FactInfo, str]]] = {}
 
     def _below(self, cls: str) -> set[str]:
         out, todo = set(), list(self.catalog.children.get(cls, []))
@@ -106,6 +117,15 @@ class FactIndex:
     def fact_cosines(self, item_scores: np.ndarray) -> np.ndarray:
         """The question's cosine to every fact, in self.order."""
         return item_scores[self.rows]
+
+    def passage_cosines(self, item_scores: np.ndarray) -> np.ndarray:
+        """Each fact's best cosine among the index rows of the sentences it quotes (0 for none), in self.order."""
+        best = np.concatenate([item_scores, [-np.inf]]).astype(item_scores.dtype)[self._passages].max(axis=1)
+        return np.where(np.isinf(best), 0.0, best)
+
+    def object_cosines(self, item_scores: np.ndarray) -> np.ndarray:
+        """Each fact's cosine to its object concept's index row (0 for a literal or an unindexed one)."""
+        return np.where(self._objects >= 0, item_scores[self._objects], 0.0)
 
     # ------------------------------------------------------------------------------------------ named things
     def named(self, links: list[Link]) -> Named:
@@ -134,49 +154,54 @@ class FactIndex:
 
     # ------------------------------------------------------------------------------------------ candidates
     def candidates(self, named: Named, cosines: np.ndarray, phrases: tuple[str, ...] = ()) -> list[Candidate]:
-        out: dict[str, Candidate] = {}
+        """Every fact tied to what the part names, with how, in the order they are first found."""
+        out: dict[int, Candidate] = {}
 
-        def add(fact: Fact, link: str, target: str | None):
-            c = out.get(fact.iri)
-            if c is None:
-                c = out[fact.iri] = Candidate(self.infos[fact.iri], target=target)
-            c.links.add(link)
-            if c.target is None:
-                c.target = target
+        def add(ties, target: str | None):
+            for info, link in ties:
+                c = out.get(info.pos)
+                if c is None:
+                    out[info.pos] = Candidate(info, {link}, target)
+                else:
+                    c.links.add(link)
+                    if c.target is None:
+                        c.target = target
 
-        cat = self.catalog
         for role, iris in (("own", named.modalities), ("family", named.family)):
             for m in iris:
-                for f in cat.facts_out.get(m, []):
-                    add(f, role, m)
-                for f, _holder in cat.inherited_facts(m):
-                    add(f, "inherited", m)
-                for holder in cat.ancestors(m):
-                    for f in cat.facts_out.get(holder, []):
-                        add(f, "class", m)
-                for sub in self.descendants.get(m, ()):
-                    for f in cat.facts_out.get(sub, []):
-                        add(f, "below", m)
+                add(self._ties(m, role), m)
         for c in named.concepts:
-            for f in cat.facts_out.get(c, []):
-                add(f, "own", c)
+            add(self._facts_of(self.catalog.facts_out, c, "own"), c)
         for c in named.modalities + named.family + named.concepts:
-            for f in cat.facts_in.get(c, []):
-                add(f, "object", c)
+            add(self._facts_of(self.catalog.facts_in, c, "object"), c)
         wanted = set(named.modalities + named.family + named.concepts)
-        if wanted:
-            for info in self.order:
-                if info.mentions & wanted:
-                    add(info.fact, "mention", min(info.mentions & wanted))
+        for p in sorted({p for c in wanted for p in self.mentioning.get(c, ())}):
+            info = self.order[p]
+            add([(info, "mention")], min(info.mentions & wanted))
         for g in named.generic:
-            for f in cat.facts_out.get(g, []):
-                add(f, "generic", g)
-        for i in np.argsort(-cosines)[:SEMANTIC_TOP]:
-            add(self.order[i].fact, "semantic", None)
-        for info in self.order if phrases else ():
-            if any(ph in info.text for ph in phrases):  # what the question quotes is looked up verbatim
-                add(info.fact, "quoted", None)
+            add(self._facts_of(self.catalog.facts_out, g, "generic"), g)
+        add([(self.order[i], "semantic") for i in np.argsort(-cosines)[:SEMANTIC_TOP]], None)
+        if phrases:  # what the question quotes is looked up verbatim
+            add([(info, "quoted") for info in self.order if any(ph in info.text for ph in phrases)], None)
         return list(out.values())
+
+    def _facts_of(self, facts: dict[str, list[Fact]], iri: str, link: str) -> list[tuple[FactInfo, str]]:
+        return [(self.infos[f.iri], link) for f in facts.get(iri, [])]
+
+    def _ties(self, m: str, role: str) -> list[tuple[FactInfo, str]]:
+        """A named modality's facts (role: own or family), its classes' (inherited, class) and its subclasses'
+        (below), in that order; the same for every question, so computed once."""
+        key = (m, role)
+        if key not in self._tie_cache:
+            cat = self.catalog
+            ties = self._facts_of(cat.facts_out, m, role)
+            ties += [(self.infos[f.iri], "inherited") for f, _holder in cat.inherited_facts(m)]
+            for holder in cat.ancestors(m):
+                ties += self._facts_of(cat.facts_out, holder, "class")
+            for sub in sorted(self.descendants.get(m, ())):  # a set: sorted, or the order varies by process
+                ties += self._facts_of(cat.facts_out, sub, "below")
+            self._tie_cache[key] = ties
+        return self._tie_cache[key]
 
 
 def _passages_at(spans: list[tuple[int, int, int]], offset: int) -> list[int]:

@@ -41,10 +41,13 @@ class PartView:
     quantity: QuantityAsk | None
     named: Named
     whole: dict[str, float] = field(default_factory=dict)  # P(kind | whole question), for a part of several
+    passage_cosines: np.ndarray | None = None  # each fact's best cosine among the sentences it quotes (0: none)
+    object_cosines: np.ndarray | None = None   # each fact's cosine to its object concept (0: a literal)
 
 
 def features(cands: list[Candidate], view: PartView) -> np.ndarray:
-    """One row per candidate, one column per FEATURES name (built column by column: a part has hundreds)."""
+    """One row per candidate, one column per FEATURES name (built column by column: a part has hundreds; every
+    value is computed as it would be one candidate at a time, in the same precision and order)."""
     n = len(cands)
     x = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if not n:
@@ -52,53 +55,62 @@ def features(cands: list[Candidate], view: PartView) -> np.ndarray:
     col = {f: i for i, f in enumerate(FEATURES)}
     infos = [c.info for c in cands]
     rels = [i.relation for i in infos]
-    cos = np.array([view.cosines[i.pos] for i in infos])
+    names = sorted(set(rels))
+    index_of = {r: k for k, r in enumerate(names)}
+    rel = np.array([index_of[r] for r in rels])
+    pos = np.fromiter((i.pos for i in infos), dtype=np.intp, count=n)
+    cos = view.cosines[pos]
     ranks = np.empty(n)
     ranks[np.argsort(-cos)] = np.arange(n)
     top_kind = max(view.kinds, key=view.kinds.get) if view.kinds else None
     p_max = max(view.kinds.values(), default=1.0)
-    word_mass = sum(view.idf.get(w, 1.0) for w in view.words)
-    modalities = set(view.named.modalities) | set(view.named.family)
-    named = set(view.named.all)
-    p = np.array([view.kinds.get(r, 0.0) for r in rels])
-    own = np.array([float(bool(c.links & {"own", "family"})) for c in cands])
+    log_max = math.log(p_max + 1e-4)
+    kinds_whole = view.whole or view.kinds
+    by_rel = np.array([[view.kinds.get(r, 0.0), math.log(view.kinds.get(r, 0.0) + 1e-4) - log_max,
+                        float(r == top_kind), float(r in RULE_RELATIONS), kinds_whole.get(r, 0.0)] for r in names])
+    p = by_rel[rel, 0]
+    rows, cols = [], []
+    for i, c in enumerate(cands):
+        for k in c.links:
+            rows.append(i)
+            cols.append(col[f"link_{k}"])
+    x[rows, cols] = 1.0
+    link = {k: x[:, col[f"link_{k}"]] for k in LINK_KINDS}
+    own = np.maximum(link["own"], link["family"])
     x[:, col["bias"]] = 1.0
     x[:, col["cos"]] = cos
     x[:, col["cos_gap"]] = cos - cos.max()
     x[:, col["cos_rank"]] = 1.0 / (1.0 + ranks)
     x[:, col["p_kind"]] = p
-    log_max = math.log(p_max + 1e-4)
-    x[:, col["p_gap"]] = [math.log(v + 1e-4) - log_max for v in p]
-    x[:, col["p_top"]] = [float(r == top_kind) for r in rels]
-    for i, c in enumerate(cands):
-        for k in c.links:
-            x[i, col[f"link_{k}"]] = 1.0
+    x[:, col["p_gap"]] = by_rel[rel, 1]
+    x[:, col["p_top"]] = by_rel[rel, 2]
     x[:, col["semantic_only"]] = [float(c.links == {"semantic"}) for c in cands]
+    word_mass = sum(view.idf.get(w, 1.0) for w in view.words)
     if word_mass:
-        x[:, col["lex"]] = [sum(view.idf.get(w, 1.0) for w in view.words & i.words) / word_mass for i in infos]
+        idf = {w: view.idf.get(w, 1.0) for w in view.words}
+        x[:, col["lex"]] = [sum(idf[w] for w in view.words & i.words) / word_mass for i in infos]
     if view.quantity:
         given = np.array([float(gives(c, view.quantity)) for c in cands])
         x[:, col["q_given"]] = given
         x[:, col["q_missing"]] = 1.0 - given
+    modalities = set(view.named.modalities) | set(view.named.family)
     if len(modalities) >= 2:
         x[:, col["names_two"]] = [float(len(i.mentions & modalities) >= 2) for i in infos]
     x[:, col["p_x_own"]] = p * own
-    x[:, col["p_x_class"]] = p * np.array([float(bool(c.links & {"inherited", "class"})) for c in cands])
-    p_eligibility = view.kinds.get("eligibility", 0.0)
-    x[:, col["p_eligibility"]] = [p_eligibility * float(r in RULE_RELATIONS) for r in rels]
+    x[:, col["p_x_class"]] = p * np.maximum(link["inherited"], link["class"])
+    x[:, col["p_eligibility"]] = view.kinds.get("eligibility", 0.0) * by_rel[rel, 3]
     x[:, col["p_x_cos"]] = p.astype(cos.dtype) * cos  # in the cosines' precision, as the fitted weights saw it
     x[:, col["lex_x_own"]] = x[:, col["lex"]] * own
-    x[:, col["cos_passage"]] = [max(view.items[r] for r in i.passage_rows) if i.passage_rows else 0.0 for i in infos]
-    x[:, col["cos_object"]] = [view.items[i.object_row] if i.object_row >= 0 else 0.0 for i in infos]
-    kinds_whole = view.whole or view.kinds
-    x[:, col["p_whole"]] = [kinds_whole.get(r, 0.0) for r in rels]
+    x[:, col["cos_passage"]] = view.passage_cosines[pos]
+    x[:, col["cos_object"]] = view.object_cosines[pos]
+    x[:, col["p_whole"]] = by_rel[rel, 4]
+    named = set(view.named.all)
     if named:
         x[:, col["named_share"]] = [len(i.mentions & named) / len(named) for i in infos]
     x[:, col["cos_passage_gap"]] = x[:, col["cos_passage"]] - x[:, col["cos_passage"]].max()
-    best: dict[str, float] = {}
-    for r, v in zip(rels, cos):
-        best[r] = max(best.get(r, -1.0), v)
-    x[:, col["best_of_kind"]] = [float(v >= best[r]) for r, v in zip(rels, cos)]
+    best = np.full(len(names), -1.0, dtype=cos.dtype)
+    np.maximum.at(best, rel, cos)
+    x[:, col["best_of_kind"]] = cos >= best[rel]
     return x
 
 
