@@ -7,5 +7,5 @@ router = APIRouter(tags=["service"])
 @router.get("/healthz", summary="Liveness and graph figures")
 async def healthz(request: Request) -> dict:
     s = request.app.state
-    return {"status": "ok", "triples": len(s.store), "documents": s.report["documents"],
+    return {"status": "ok", "triples": s.triples, "documents": s.report["documents"],
             "facts": sum(s.report["facts_per_relation"].values()), "graph_version": s.graph_version}
