@@ -128,8 +128,9 @@ class LabelIndex:
                 found.append(Mention(iri, key, start, end))
         return sorted(found, key=lambda m: m.start)
 
-    def fuzzy_mentions(self, text: str, threshold: float = 88.0) -> list[Mention]:
-        """Mentions with small typos ("chemoembolisation", "radiofrequncy"): word n-grams against long labels."""
+    def fuzzy_mentions(self, text: str, threshold: float = 88.0, skip: list[tuple[int, int]] = ()) -> list[Mention]:
+        """Mentions with small typos ("chemoembolisation", "radiofrequncy"): word n-grams against long labels;
+        n-grams overlapping a span of `skip` (where an exact mention lies) are not looked up."""
         text = _normalise(text)
         words = list(re.finditer(r"[\w-]+", text))
         out: list[Mention] = self._partial_mentions(text, words)
@@ -137,7 +138,7 @@ class LabelIndex:
         for n in (1, 2, 3, 4):
             for i in range(len(words) - n + 1):
                 start, end = words[i].start(), words[i + n - 1].end()
-                if end - start >= 6:
+                if end - start >= 6 and not any(s < end and start < e for s, e in skip):
                     spans.append((start, end))
         if not spans or not self._fuzzy_keys:
             return out

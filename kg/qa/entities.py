@@ -48,7 +48,8 @@ class Linker:
         """Exact mentions first, then fuzzy ones (typos) where no exact one lies; longest span wins."""
         exact = self.index.mentions(text)
         covered = [(m.start, m.end) for m in exact]
-        fuzzy = [m for m in self.index.fuzzy_mentions(text) if not any(s < m.end and m.start < e for s, e in covered)]
+        fuzzy = [m for m in self.index.fuzzy_mentions(text, skip=covered)
+                 if not any(s < m.end and m.start < e for s, e in covered)]
         kept = []
         for m in sorted(fuzzy, key=lambda m: (-(m.end - m.start), -m.score)):
             if not any(k.start < m.end and m.start < k.end and (k.start, k.end) != (m.start, m.end) for k in kept) \
