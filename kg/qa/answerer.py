@@ -120,9 +120,12 @@ class Answerer:
             entity_words = content_words(" ".join(q[k.start:k.end] for k in plinks))
             text = p.text if len(parts) > 1 else q
             vector = vectors[0 if len(parts) == 1 else i + 1]
-            view = PartView(self.facts.fact_cosines(scores), scores, self.classifier.predict(vector, text),
+            alone = len(parts) == 1  # the part is the question: its kinds and clinical wording are the whole's
+            view = PartView(self.facts.fact_cosines(scores), scores,
+                            whole_kinds if alone else self.classifier.predict(vector, text),
                             content_words(text) - entity_words, self.idf, _quoted(text),
-                            quantity_asked(self.wording.with_clinical_words(text), entity_words), named, whole_kinds,
+                            quantity_asked(texts[0] if alone else self.wording.with_clinical_words(text),
+                                           entity_words), named, whole_kinds,
                             self.facts.passage_cosines(scores), self.facts.object_cosines(scores))
             cands = self.facts.candidates(named, view.cosines, view.phrases)
             analysis.parts.append(PartAnalysis(p, plinks, named, view, cands, features(cands, view), vector, text))
