@@ -15,7 +15,6 @@ With --cv it also refits without each fifth of the questions and answers that fi
 expect on questions not fitted on. Never pass the set you will report as the estimate: it must stay unseen.
 """
 import argparse
-import itertools
 import json
 import sys
 import time
@@ -82,7 +81,7 @@ def out_of_fold_kinds(answerer: Answerer, settings: Settings, questions: list[di
             for pa in analyses[i].parts:
                 pa.view.kinds = model.predict(pa.vector, pa.text)
                 pa.view.whole = whole
-                pa.x = features(pa.candidates, pa.view)
+                pa.x = features(pa.candidates, pa.view, answerer.facts)
     return len(inside)
 
 

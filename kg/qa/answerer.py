@@ -128,7 +128,7 @@ class Answerer:
                                            entity_words), named, whole_kinds,
                             self.facts.passage_cosines(scores), self.facts.object_cosines(scores))
             cands = self.facts.candidates(named, view.cosines, view.phrases)
-            analysis.parts.append(PartAnalysis(p, plinks, named, view, cands, features(cands, view), vector, text))
+            analysis.parts.append(PartAnalysis(p, plinks, named, view, cands, features(cands, view, self.facts), vector, text))
         return analysis
 
     # ------------------------------------------------------------------------------------------ answering

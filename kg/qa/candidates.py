@@ -19,6 +19,7 @@ from .tables import fact_text
 from .words import content_words
 
 LINK_KINDS = ("own", "inherited", "class", "family", "below", "object", "mention", "generic", "semantic", "quoted")
+LINK_BITS = {k: 1 << i for i, k in enumerate(LINK_KINDS)}
 SEMANTIC_TOP = 25  # facts closest in meaning joined to every part's candidates
 
 
@@ -42,6 +43,7 @@ class Candidate:
     info: FactInfo
     links: set[str] = field(default_factory=set)
     target: str | None = None  # the named modality or concept it answers for
+    mask: int = 0              # the links as LINK_BITS, for the ranker's columns
 
     @property
     def iri(self) -> str:
@@ -100,9 +102,12 @@ class FactIndex:
         self.descendants = {c: self._below(c) for c in catalog.classes}
         self.combinations = {c.iri: set(c.combination_of) for c in catalog.concepts.values() if c.combination_of}
         self.mentioning: dict[str, list[int]] = {}  # concept -> positions of the facts that mention it
+        self.with_word: dict[str, list[int]] = {}  # content stem -> positions of the facts whose words hold it
         for info in self.order:
             for c in info.mentions:
                 self.mentioning.setdefault(c, []).append(info.pos)
+            for w in info.words:
+                self.with_word.setdefault(w, []).append(info.pos)
         self._tie_cache: dict[tuple[str, str], list[tuple[FactInfo, str]]] = {}
 
     def _below(self, cls: str) -> set[str]:
@@ -161,9 +166,10 @@ class FactIndex:
             for info, link in ties:
                 c = out.get(info.pos)
                 if c is None:
-                    out[info.pos] = Candidate(info, {link}, target)
+                    out[info.pos] = Candidate(info, {link}, target, LINK_BITS[link])
                 else:
                     c.links.add(link)
+                    c.mask |= LINK_BITS[link]
                     if c.target is None:
                         c.target = target
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .candidates import LINK_KINDS, Candidate, Named
+from .candidates import LINK_BITS, LINK_KINDS, Candidate, FactIndex, Named
 from .quantities import QuantityAsk, answers
 
 WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
@@ -45,9 +45,9 @@ class PartView:
     object_cosines: np.ndarray | None = None   # each fact's cosine to its object concept (0: a literal)
 
 
-def features(cands: list[Candidate], view: PartView) -> np.ndarray:
-    """One row per candidate, one column per FEATURES name (built column by column: a part has hundreds; every
-    value is computed as it would be one candidate at a time, in the same precision and order)."""
+def features(cands: list[Candidate], view: PartView, facts: FactIndex) -> np.ndarray:
+    """One row per candidate, one column per FEATURES name (built column by column from `facts`' indexes: a part
+    has hundreds; every value is the one computed a candidate at a time, in the same precision and order)."""
     n = len(cands)
     x = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if not n:
@@ -69,12 +69,9 @@ def features(cands: list[Candidate], view: PartView) -> np.ndarray:
     by_rel = np.array([[view.kinds.get(r, 0.0), math.log(view.kinds.get(r, 0.0) + 1e-4) - log_max,
                         float(r == top_kind), float(r in RULE_RELATIONS), kinds_whole.get(r, 0.0)] for r in names])
     p = by_rel[rel, 0]
-    rows, cols = [], []
-    for i, c in enumerate(cands):
-        for k in c.links:
-            rows.append(i)
-            cols.append(col[f"link_{k}"])
-    x[rows, cols] = 1.0
+    masks = np.fromiter((c.mask for c in cands), dtype=np.int64, count=n)
+    for k, bit in LINK_BITS.items():
+        x[:, col[f"link_{k}"]] = (masks & bit) != 0
     link = {k: x[:, col[f"link_{k}"]] for k in LINK_KINDS}
     own = np.maximum(link["own"], link["family"])
     x[:, col["bias"]] = 1.0
@@ -84,18 +81,17 @@ def features(cands: list[Candidate], view: PartView) -> np.ndarray:
     x[:, col["p_kind"]] = p
     x[:, col["p_gap"]] = by_rel[rel, 1]
     x[:, col["p_top"]] = by_rel[rel, 2]
-    x[:, col["semantic_only"]] = [float(c.links == {"semantic"}) for c in cands]
+    x[:, col["semantic_only"]] = masks == LINK_BITS["semantic"]
     word_mass = sum(view.idf.get(w, 1.0) for w in view.words)
     if word_mass:
-        idf = {w: view.idf.get(w, 1.0) for w in view.words}
-        x[:, col["lex"]] = [sum(idf[w] for w in view.words & i.words) / word_mass for i in infos]
+        x[:, col["lex"]] = _lex(view, facts, infos, pos, word_mass)
     if view.quantity:
         given = np.array([float(gives(c, view.quantity)) for c in cands])
         x[:, col["q_given"]] = given
         x[:, col["q_missing"]] = 1.0 - given
     modalities = set(view.named.modalities) | set(view.named.family)
     if len(modalities) >= 2:
-        x[:, col["names_two"]] = [float(len(i.mentions & modalities) >= 2) for i in infos]
+        x[:, col["names_two"]] = _naming(facts, modalities)[pos] >= 2
     x[:, col["p_x_own"]] = p * own
     x[:, col["p_x_class"]] = p * np.maximum(link["inherited"], link["class"])
     x[:, col["p_eligibility"]] = view.kinds.get("eligibility", 0.0) * by_rel[rel, 3]
@@ -106,12 +102,37 @@ def features(cands: list[Candidate], view: PartView) -> np.ndarray:
     x[:, col["p_whole"]] = by_rel[rel, 4]
     named = set(view.named.all)
     if named:
-        x[:, col["named_share"]] = [len(i.mentions & named) / len(named) for i in infos]
+        x[:, col["named_share"]] = _naming(facts, named)[pos] / len(named)
     x[:, col["cos_passage_gap"]] = x[:, col["cos_passage"]] - x[:, col["cos_passage"]].max()
     best = np.full(len(names), -1.0, dtype=cos.dtype)
     np.maximum.at(best, rel, cos)
     x[:, col["best_of_kind"]] = cos >= best[rel]
     return x
+
+
+def _lex(view: PartView, facts: FactIndex, infos, pos: np.ndarray, word_mass: float) -> np.ndarray:
+    """The idf mass of the part's words each fact holds, as a share. Summed word by word over the index; a sum of
+    three or more terms is taken again in the order of the set intersection, as the ranker was fitted on."""
+    count, total = np.zeros(len(facts.order), dtype=np.intp), np.zeros(len(facts.order))
+    for w in view.words:
+        at = facts.with_word.get(w)
+        if at is not None:
+            count[at] += 1
+            total[at] += view.idf.get(w, 1.0)
+    lex = total[pos] / word_mass
+    for k in np.flatnonzero(count[pos] >= 3):  # two terms add up the same in either order, three may not
+        lex[k] = sum(view.idf.get(w, 1.0) for w in view.words & infos[k].words) / word_mass
+    return lex
+
+
+def _naming(facts: FactIndex, concepts: set[str]) -> np.ndarray:
+    """How many of `concepts` each fact mentions."""
+    count = np.zeros(len(facts.order), dtype=np.intp)
+    for c in concepts:
+        at = facts.mentioning.get(c)
+        if at is not None:
+            count[at] += 1
+    return count
 
 
 def gives(c: Candidate, ask: QuantityAsk) -> bool:
