@@ -72,16 +72,13 @@ class OnnxEmbedder:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"])
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
+        threading.Thread(target=self._serve, name="hcc-kg-encoder", daemon=True).start()
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         """Vectors of `texts`, in their order; runs shared with whatever other threads ask for meanwhile."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         job = _Job(self._tokenizer.encode_batch(texts))
-        if self._thread is None:
-            self._start()
         self._jobs.put(job)
         job.done.wait()
         if job.error is not None:
@@ -90,12 +87,6 @@ class OnnxEmbedder:
 
     def embed(self, text: str) -> np.ndarray:
         return self.embed_batch([text])[0]
-
-    def _start(self):
-        with self._start_lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._serve, name="hcc-kg-encoder", daemon=True)
-                self._thread.start()
 
     def _serve(self):
         """The encoder thread: every job waiting when it is free goes into the same runs."""

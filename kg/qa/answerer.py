@@ -125,10 +125,10 @@ class Answerer:
                             whole_kinds if alone else self.classifier.predict(vector, text),
                             content_words(text) - entity_words, self.idf, _quoted(text),
                             quantity_asked(texts[0] if alone else self.wording.with_clinical_words(text),
-                                           entity_words), named, whole_kinds,
-                            self.facts.passage_cosines(scores), self.facts.object_cosines(scores))
+                                           entity_words), named, whole_kinds)
             cands = self.facts.candidates(named, view.cosines, view.phrases)
-            analysis.parts.append(PartAnalysis(p, plinks, named, view, cands, features(cands, view, self.facts), vector, text))
+            x = features(cands, view, self.facts)
+            analysis.parts.append(PartAnalysis(p, plinks, named, view, cands, x, vector, text))
         return analysis
 
     # ------------------------------------------------------------------------------------------ answering
