@@ -5,6 +5,8 @@ question names). Abbreviations written in capitals (CT, US, TACE) match case-sen
 pronoun is not ultrasound; other labels match case-insensitively on word boundaries, longest first.
 Typos are handled by `fuzzy_mentions` (rapidfuzz), only for labels long enough to be distinctive.
 """
+import bisect
+import math
 import re
 from dataclasses import dataclass
 
@@ -95,7 +97,8 @@ class LabelIndex:
                 exact_ci.append(low)
         exact_ci.sort(key=len, reverse=True)
         self._ci, self._cs = _Keys(exact_ci), _Keys(exact_cs)
-        self._fuzzy_keys = [k for k in keys if len(k) >= 6 and not _is_abbreviation(k)]
+        self._fuzzy_keys = [k for k in keys if len(k) >= 6 and not _is_abbreviation(k)]  # longest first
+        self._fuzzy_neg_lengths = [-len(k) for k in self._fuzzy_keys]  # ascending, for bisect
         # multi-word labels by word, to find a label from most of its words ("hepatic artery infusion")
         self._by_word: dict[str, set[str]] = {}
         for k in exact_ci:
@@ -142,15 +145,41 @@ class LabelIndex:
                     spans.append((start, end))
         if not spans or not self._fuzzy_keys:
             return out
-        # every n-gram against every label in one call (what extractOne per n-gram gives, 4x faster)
-        scores = process.cdist([text[a:b].lower() for a, b in spans], self._fuzzy_keys, scorer=fuzz.ratio,
-                               score_cutoff=threshold, dtype=np.float64, workers=1)
-        for (start, end), row, best in zip(spans, scores, scores.argmax(axis=1)):
-            if row[best] >= threshold:
-                key = self._fuzzy_keys[best]
+        best: dict[tuple[int, int], tuple[float, int]] = {}
+        for group, lo, hi in self._length_bands(spans, threshold):
+            # n-grams of similar lengths against the labels whose lengths can reach the threshold, in one call
+            scores = process.cdist([text[a:b].lower() for a, b in group], self._fuzzy_keys[lo:hi], scorer=fuzz.ratio,
+                                   score_cutoff=threshold, dtype=np.float64, workers=1)
+            for span, row, k in zip(group, scores, scores.argmax(axis=1)):
+                best[span] = (float(row[k]), lo + k)
+        for start, end in spans:
+            score, k = best.get((start, end), (0.0, 0))
+            if score >= threshold:
+                key = self._fuzzy_keys[k]
                 for iri in sorted(self._by_label[key]):
-                    out.append(Mention(iri, key, start, end, float(row[best])))
+                    out.append(Mention(iri, key, start, end, score))
         return out
+
+    def _length_bands(self, spans: list[tuple[int, int]], threshold: float):
+        """Spans grouped by length, each group with the slice of the labels (longest first) long or short enough
+        to score `threshold`: fuzz.ratio is 100 (1 - d / (m + n)) with d >= |m - n|, so a label of length n can
+        reach it from a span of length m only if |m - n| <= (1 - threshold / 100) (m + n). One call per group,
+        not per span: a call's cost is mostly its labels. A label outside the slice scores 0 in the full table
+        too, so each span's best label (the first of the highest) is the same."""
+        slack = 1 - threshold / 100
+        lengths = sorted({b - a for a, b in spans})
+        groups, first = [], 0
+        for i in range(1, len(lengths) + 1):  # lengths within a factor of 1.5 share a call
+            if i == len(lengths) or lengths[i] > 1.5 * lengths[first]:
+                groups.append((lengths[first], lengths[i - 1]))
+                first = i
+        for short, long in groups:
+            longest = math.floor(long * (1 + slack) / (1 - slack)) + 1  # a character of margin for rounding
+            shortest = math.ceil(short * (1 - slack) / (1 + slack)) - 1
+            lo = bisect.bisect_left(self._fuzzy_neg_lengths, -longest)
+            hi = bisect.bisect_right(self._fuzzy_neg_lengths, -shortest)
+            if lo < hi:
+                yield [sp for sp in spans if short <= sp[1] - sp[0] <= long], lo, hi
 
     def _partial_mentions(self, text: str, words: list) -> list[Mention]:
         """Three or more consecutive words that make up at least 3/4 of a longer label, in its order
