@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from kg.config import Settings
 
-from . import errors, mcp_server, openapi
+from . import affinity, errors, mcp_server, openapi
 from .auth import ApiKeys
 from .limits import EdgeLimits
 from .store_check import StoreCheck
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         bound_memory()
         load_resources(app, settings)
+        app.state.core_claim = affinity.pin_worker(settings.workers)  # after the SPARQL processes started
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(mcp_http.serve, app.state, settings.host)
@@ -152,7 +153,9 @@ SETTINGS_ENV = "HCC_KG_SETTINGS"
 
 def app_from_environment() -> FastAPI:
     """The app of one worker of `hcc-kg serve --workers N` (uvicorn's factory), from the settings the command
-    put in the environment."""
+    put in the environment. A worker is a fresh interpreter: it logs as the command does (kg/cli.py)."""
     import os
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return create_app(Settings.from_json(os.environ[SETTINGS_ENV]))

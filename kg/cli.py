@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import re
+import shutil
 from dataclasses import replace
 import sys
 from pathlib import Path
@@ -40,6 +41,7 @@ def cmd_build(args) -> int:
 
 def cmd_serve(args) -> int:
     """Serve the API and pages (the graph must be built)."""
+    from api.affinity import claims_folder
     from api.app import SETTINGS_ENV, create_app
     from api.auth import keys_from
     from api.server import serve
@@ -60,7 +62,10 @@ def cmd_serve(args) -> int:
         logging.getLogger("hcc_kg.api").info("/v1 and /mcp require one of %d API keys", len(settings.api_keys))
     if args.workers > 1:  # each worker process builds its own app, with its share of the machine (kg/config.py)
         os.environ[SETTINGS_ENV] = replace(settings, workers=args.workers).to_json()
-        serve("api.app:app_from_environment", host=args.host, port=args.port, workers=args.workers)
+        try:
+            serve("api.app:app_from_environment", host=args.host, port=args.port, workers=args.workers)
+        finally:
+            shutil.rmtree(claims_folder(os.getpid()), ignore_errors=True)
     else:
         serve(create_app(settings), host=args.host, port=args.port)
     return 0
