@@ -21,7 +21,7 @@ from ..search import Embedder, VectorIndex
 from ..store import GraphStore, bind
 from ..vocab import local_name
 from . import compose
-from .candidates import LINK_BITS, Candidate, Candidates, FactIndex, Named
+from .candidates import Candidate, FactIndex, Named
 from .classifier import RelationClassifier
 from .entities import Link, Linker
 from .parts import Part, split_question
@@ -44,7 +44,7 @@ class PartAnalysis:
     links: list[Link]
     named: Named
     view: PartView
-    candidates: Candidates
+    candidates: list[Candidate]
     x: np.ndarray
     vector: np.ndarray  # the part's embedding (what the classifier read)
     text: str
@@ -197,8 +197,8 @@ class Answerer:
         kind = max(pa.view.kinds, key=pa.view.kinds.get)
         if pa.view.kinds[kind] < strict or kind == "eligibility" or not pa.named.modalities:
             return None
-        tied = LINK_BITS["own"] | LINK_BITS["inherited"] | LINK_BITS["class"] | LINK_BITS["family"]
-        if any(c.info.relation == kind and c.mask & tied for c in pa.candidates):
+        tied = {"own", "inherited", "class", "family"}
+        if any(c.info.relation == kind and c.links & tied for c in pa.candidates):
             return None
         names = " or ".join(self.catalog.label(m) for m in pa.named.modalities)
         return f"They state no {compose.KIND_LABELS.get(kind, kind)} for {names}."

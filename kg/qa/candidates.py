@@ -38,34 +38,16 @@ class FactInfo:
     object_row: int = -1     # index row of its object concept (-1: a literal, or not indexed)
 
 
-@dataclass(eq=False, slots=True)
+@dataclass
 class Candidate:
     info: FactInfo
+    links: set[str] = field(default_factory=set)
     target: str | None = None  # the named modality or concept it answers for
-    mask: int = 0              # how it is tied to what the part names, as LINK_BITS
+    mask: int = 0              # the links as LINK_BITS, for the ranker's columns
 
     @property
     def iri(self) -> str:
         return self.info.fact.iri
-
-    @property
-    def links(self) -> set[str]:
-        return {k for k, bit in LINK_BITS.items() if self.mask & bit}
-
-
-@dataclass
-class Candidates:
-    """A part's candidate facts in the order they were found, as objects and as the columns features are built
-    from (their positions in FactIndex.order and their link bits)."""
-    items: list[Candidate]
-    pos: np.ndarray
-    mask: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __iter__(self):
-        return iter(self.items)
 
 
 @dataclass
@@ -111,8 +93,6 @@ class FactIndex:
             info.object_row = -1 if f.object_is_literal else concepts.get(f.object, -1)
         self.rows = np.array([i.row for i in self.infos.values()])
         self.order = list(self.infos.values())
-        self.relations = sorted({i.relation for i in self.order})  # each fact's relation as a code in this order
-        self.relation_codes = np.array([self.relations.index(i.relation) for i in self.order], dtype=np.intp)
         # each fact's passage rows, padded with a row past the index (read as -inf), and its object's row
         width = max([len(i.passage_rows) for i in self.order] + [1])
         self._passages = np.full((len(self.order), width), len(index.items), dtype=np.intp)
@@ -128,9 +108,7 @@ class FactIndex:
                 self.mentioning.setdefault(c, []).append(info.pos)
             for w in info.words:
                 self.with_word.setdefault(w, []).append(info.pos)
-        self._mentioning = {c: np.array(at, dtype=np.intp) for c, at in self.mentioning.items()}
-        self._tie_cache: dict[tuple[str, str], list[tuple[np.ndarray, str]]] = {}
-        self._fact_cache: dict[tuple[str, str], np.ndarray] = {}
+        self._tie_cache: dict[tuple[str, str], list[tuple[FactInfo, str]]] = {}
 
     def _below(self, cls: str) -> set[str]:
         out, todo = set(), list(self.catalog.children.get(cls, []))
@@ -180,69 +158,54 @@ class FactIndex:
         return out
 
     # ------------------------------------------------------------------------------------------ candidates
-    def candidates(self, named: Named, cosines: np.ndarray, phrases: tuple[str, ...] = ()) -> Candidates:
-        """Every fact tied to what the part names, with how, in the order they are first found; a fact found
-        several ways holds all their links and answers for the target it was first found for."""
-        found: list[tuple[np.ndarray, int, object]] = []  # (positions, link bit, target or targets), in turn
+    def candidates(self, named: Named, cosines: np.ndarray, phrases: tuple[str, ...] = ()) -> list[Candidate]:
+        """Every fact tied to what the part names, with how, in the order they are first found."""
+        out: dict[int, Candidate] = {}
+
+        def add(ties, target: str | None):
+            for info, link in ties:
+                c = out.get(info.pos)
+                if c is None:
+                    out[info.pos] = Candidate(info, {link}, target, LINK_BITS[link])
+                else:
+                    c.links.add(link)
+                    c.mask |= LINK_BITS[link]
+                    if c.target is None:
+                        c.target = target
+
         for role, iris in (("own", named.modalities), ("family", named.family)):
             for m in iris:
-                found += [(at, LINK_BITS[link], m) for at, link in self._ties(m, role)]
-        found += [(self._facts_of("out", c), LINK_BITS["own"], c) for c in named.concepts]
-        found += [(self._facts_of("in", c), LINK_BITS["object"], c)
-                  for c in named.modalities + named.family + named.concepts]
-        wanted = sorted({c for c in named.modalities + named.family + named.concepts if c in self._mentioning})
-        if wanted:  # each fact once, in position order, for the first (alphabetically) of the concepts it names
-            targets = np.empty(len(self.order), dtype=object)
-            for c in reversed(wanted):
-                targets[self._mentioning[c]] = c
-            at = np.unique(np.concatenate([self._mentioning[c] for c in wanted]))
-            found.append((at, LINK_BITS["mention"], targets[at]))
-        found += [(self._facts_of("out", g), LINK_BITS["generic"], g) for g in named.generic]
-        found.append((np.argsort(-cosines)[:SEMANTIC_TOP], LINK_BITS["semantic"], None))
+                add(self._ties(m, role), m)
+        for c in named.concepts:
+            add(self._facts_of(self.catalog.facts_out, c, "own"), c)
+        for c in named.modalities + named.family + named.concepts:
+            add(self._facts_of(self.catalog.facts_in, c, "object"), c)
+        wanted = set(named.modalities + named.family + named.concepts)
+        for p in sorted({p for c in wanted for p in self.mentioning.get(c, ())}):
+            info = self.order[p]
+            add([(info, "mention")], min(info.mentions & wanted))
+        for g in named.generic:
+            add(self._facts_of(self.catalog.facts_out, g, "generic"), g)
+        add([(self.order[i], "semantic") for i in np.argsort(-cosines)[:SEMANTIC_TOP]], None)
         if phrases:  # what the question quotes is looked up verbatim
-            found.append((np.array([i.pos for i in self.order if any(ph in i.text for ph in phrases)],
-                                   dtype=np.intp), LINK_BITS["quoted"], None))
-        return self._merged(found)
+            add([(info, "quoted") for info in self.order if any(ph in info.text for ph in phrases)], None)
+        return list(out.values())
 
-    def _merged(self, found: list[tuple[np.ndarray, int, object]]) -> Candidates:
-        """One candidate a fact, in the order first found, with the links of every finding ORed together."""
-        pos = np.concatenate([at for at, _, _ in found]).astype(np.intp)
-        bits = np.concatenate([np.full(len(at), bit, dtype=np.int64) for at, bit, _ in found])
-        unique, first, inverse = np.unique(pos, return_index=True, return_inverse=True)
-        masks = np.zeros(len(unique), dtype=np.int64)
-        np.bitwise_or.at(masks, inverse, bits)
-        order = np.argsort(first)  # first findings are distinct indexes: no ties
-        first, pos, masks = first[order], unique[order], masks[order]
-        # the target of each first finding (targets come before the untargeted semantic and quoted findings)
-        ends = np.cumsum([len(at) for at, _, _ in found])
-        source = np.searchsorted(ends, first, side="right")
-        starts = ends - np.array([len(at) for at, _, _ in found])
-        items = []
-        for p, m, f, k in zip(pos.tolist(), masks.tolist(), first.tolist(), source.tolist()):
-            t = found[k][2]
-            items.append(Candidate(self.order[p], t[f - starts[k]] if isinstance(t, np.ndarray) else t, m))
-        return Candidates(items, pos, masks)
+    def _facts_of(self, facts: dict[str, list[Fact]], iri: str, link: str) -> list[tuple[FactInfo, str]]:
+        return [(self.infos[f.iri], link) for f in facts.get(iri, [])]
 
-    def _facts_of(self, direction: str, iri: str) -> np.ndarray:
-        """Positions of the facts with `iri` as subject (out) or object (in)."""
-        key = (direction, iri)
-        if key not in self._fact_cache:
-            facts = self.catalog.facts_out if direction == "out" else self.catalog.facts_in
-            self._fact_cache[key] = np.array([self.infos[f.iri].pos for f in facts.get(iri, [])], dtype=np.intp)
-        return self._fact_cache[key]
-
-    def _ties(self, m: str, role: str) -> list[tuple[np.ndarray, str]]:
+    def _ties(self, m: str, role: str) -> list[tuple[FactInfo, str]]:
         """A named modality's facts (role: own or family), its classes' (inherited, class) and its subclasses'
-        (below), in that order, as (positions, link); the same for every question, so computed once."""
+        (below), in that order; the same for every question, so computed once."""
         key = (m, role)
         if key not in self._tie_cache:
             cat = self.catalog
-            ties = [(self._facts_of("out", m), role),
-                    (np.array([self.infos[f.iri].pos for f, _holder in cat.inherited_facts(m)], dtype=np.intp),
-                     "inherited")]
-            ties += [(self._facts_of("out", holder), "class") for holder in cat.ancestors(m)]
-            # a set: sorted, or the order varies by process
-            ties += [(self._facts_of("out", sub), "below") for sub in sorted(self.descendants.get(m, ()))]
+            ties = self._facts_of(cat.facts_out, m, role)
+            ties += [(self.infos[f.iri], "inherited") for f, _holder in cat.inherited_facts(m)]
+            for holder in cat.ancestors(m):
+                ties += self._facts_of(cat.facts_out, holder, "class")
+            for sub in sorted(self.descendants.get(m, ())):  # a set: sorted, or the order varies by process
+                ties += self._facts_of(cat.facts_out, sub, "below")
             self._tie_cache[key] = ties
         return self._tie_cache[key]
 

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .candidates import LINK_BITS, LINK_KINDS, Candidate, Candidates, FactIndex, Named
+from .candidates import LINK_BITS, LINK_KINDS, Candidate, FactIndex, Named
 from .quantities import QuantityAsk, answers
 
 WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
-LISTED = LINK_BITS["own"] | LINK_BITS["family"] | LINK_BITS["inherited"] | LINK_BITS["generic"]
 RULE_RELATIONS = {"hasIndication", "hasContraindication", "hasRelativeContraindication"}
 # The fact relations, each a feature of its own: how often a kind of fact answers, whatever the question.
 RELATIONS = ("treats", "hasIndication", "hasContraindication", "hasRelativeContraindication", "hasMechanism",
@@ -44,7 +43,7 @@ class PartView:
     whole: dict[str, float] = field(default_factory=dict)  # P(kind | whole question), for a part of several
 
 
-def features(cands: Candidates, view: PartView, facts: FactIndex) -> np.ndarray:
+def features(cands: list[Candidate], view: PartView, facts: FactIndex) -> np.ndarray:
     """One row per candidate, one column per FEATURES name (built column by column from `facts`' indexes: a part
     has hundreds; every value is the one computed a candidate at a time, in the same precision and order)."""
     n = len(cands)
@@ -52,9 +51,12 @@ def features(cands: Candidates, view: PartView, facts: FactIndex) -> np.ndarray:
     if not n:
         return x
     col = {f: i for i, f in enumerate(FEATURES)}
-    pos = cands.pos
-    codes, rel = np.unique(facts.relation_codes[pos], return_inverse=True)  # codes in the relations' sorted order
-    names = [facts.relations[k] for k in codes]
+    infos = [c.info for c in cands]
+    rels = [i.relation for i in infos]
+    names = sorted(set(rels))
+    index_of = {r: k for k, r in enumerate(names)}
+    rel = np.array([index_of[r] for r in rels])
+    pos = np.fromiter((i.pos for i in infos), dtype=np.intp, count=n)
     cos = view.cosines[pos]
     ranks = np.empty(n)
     ranks[np.argsort(-cos)] = np.arange(n)
@@ -65,7 +67,7 @@ def features(cands: Candidates, view: PartView, facts: FactIndex) -> np.ndarray:
     by_rel = np.array([[view.kinds.get(r, 0.0), math.log(view.kinds.get(r, 0.0) + 1e-4) - log_max,
                         float(r == top_kind), float(r in RULE_RELATIONS), kinds_whole.get(r, 0.0)] for r in names])
     p = by_rel[rel, 0]
-    masks = cands.mask
+    masks = np.fromiter((c.mask for c in cands), dtype=np.int64, count=n)
     for k, bit in LINK_BITS.items():
         x[:, col[f"link_{k}"]] = (masks & bit) != 0
     link = {k: x[:, col[f"link_{k}"]] for k in LINK_KINDS}
@@ -80,7 +82,7 @@ def features(cands: Candidates, view: PartView, facts: FactIndex) -> np.ndarray:
     x[:, col["semantic_only"]] = masks == LINK_BITS["semantic"]
     word_mass = sum(view.idf.get(w, 1.0) for w in view.words)
     if word_mass:
-        x[:, col["lex"]] = _lex(view, facts, cands.items, pos, word_mass)
+        x[:, col["lex"]] = _lex(view, facts, infos, pos, word_mass)
     if view.quantity:
         given = np.array([float(gives(c, view.quantity)) for c in cands])
         x[:, col["q_given"]] = given
@@ -106,7 +108,7 @@ def features(cands: Candidates, view: PartView, facts: FactIndex) -> np.ndarray:
     return x
 
 
-def _lex(view: PartView, facts: FactIndex, cands: list[Candidate], pos: np.ndarray, word_mass: float) -> np.ndarray:
+def _lex(view: PartView, facts: FactIndex, infos, pos: np.ndarray, word_mass: float) -> np.ndarray:
     """The idf mass of the part's words each fact holds, as a share. Summed word by word over the index; a sum of
     three or more terms is taken again in the order of the set intersection, as the ranker was fitted on."""
     count, total = np.zeros(len(facts.order), dtype=np.intp), np.zeros(len(facts.order))
@@ -117,7 +119,7 @@ def _lex(view: PartView, facts: FactIndex, cands: list[Candidate], pos: np.ndarr
             total[at] += view.idf.get(w, 1.0)
     lex = total[pos] / word_mass
     for k in np.flatnonzero(count[pos] >= 3):  # two terms add up the same in either order, three may not
-        lex[k] = sum(view.idf.get(w, 1.0) for w in view.words & cands[k].info.words) / word_mass
+        lex[k] = sum(view.idf.get(w, 1.0) for w in view.words & infos[k].words) / word_mass
     return lex
 
 
@@ -188,7 +190,7 @@ class Ranker:
             keep = [cs for cs in ranked if cs[1] >= bar][:cap]
             if not keep and ranked and ranked[0][1] >= self.floor:
                 keep = ranked[:1]
-            keep += [cs for cs in ranked if cs[0].mask & LINK_BITS["quoted"] and cs not in keep]
+            keep += [cs for cs in ranked if "quoted" in cs[0].links and cs not in keep]
             keep = self._complete_lists(keep, ranked, view)
             keep = self._apart(keep, view, disjoint)
             for c, s in keep:
@@ -200,7 +202,7 @@ class Ranker:
     def _complete_lists(self, keep, ranked, view: PartView):
         groups: dict[tuple[str, str], int] = {}
         for c, _ in keep:
-            if c.mask & LISTED:  # lists of what the part names, not of the disease at large
+            if c.links & {"own", "family", "inherited", "generic"}:  # lists of what the part names, not of the disease at large
                 key = (c.info.fact.subject, c.info.relation)
                 groups[key] = groups.get(key, 0) + 1
         for (subject, rel), n in groups.items():
