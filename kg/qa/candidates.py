@@ -123,14 +123,16 @@ class FactIndex:
         """The question's cosine to every fact, in self.order."""
         return item_scores[self.rows]
 
-    def passage_cosines(self, item_scores: np.ndarray) -> np.ndarray:
-        """Each fact's best cosine among the index rows of the sentences it quotes (0 for none), in self.order."""
-        best = np.concatenate([item_scores, [-np.inf]]).astype(item_scores.dtype)[self._passages].max(axis=1)
+    def passage_cosines(self, item_scores: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """The best cosine of the facts at `pos` among the index rows of the sentences each quotes (0 for none)."""
+        best = np.concatenate([item_scores, [-np.inf]]).astype(item_scores.dtype)[self._passages[pos]].max(axis=1)
         return np.where(np.isinf(best), 0.0, best)
 
-    def object_cosines(self, item_scores: np.ndarray) -> np.ndarray:
-        """Each fact's cosine to its object concept's index row (0 for a literal or an unindexed one)."""
-        return np.where(self._objects >= 0, item_scores[self._objects], 0.0)
+    def object_cosines(self, item_scores: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """The cosine of the facts at `pos` to each one's object concept's index row (0 for a literal or an
+        unindexed one)."""
+        objects = self._objects[pos]
+        return np.where(objects >= 0, item_scores[objects], 0.0)
 
     # ------------------------------------------------------------------------------------------ named things
     def named(self, links: list[Link]) -> Named:

@@ -95,8 +95,8 @@ def features(cands: list[Candidate], view: PartView, facts: FactIndex) -> np.nda
     x[:, col["p_eligibility"]] = view.kinds.get("eligibility", 0.0) * by_rel[rel, 3]
     x[:, col["p_x_cos"]] = p.astype(cos.dtype) * cos  # in the cosines' precision, as the fitted weights saw it
     x[:, col["lex_x_own"]] = x[:, col["lex"]] * own
-    x[:, col["cos_passage"]] = facts.passage_cosines(view.items)[pos]
-    x[:, col["cos_object"]] = facts.object_cosines(view.items)[pos]
+    x[:, col["cos_passage"]] = facts.passage_cosines(view.items, pos)
+    x[:, col["cos_object"]] = facts.object_cosines(view.items, pos)
     x[:, col["p_whole"]] = by_rel[rel, 4]
     named = set(view.named.all)
     if named:
