@@ -153,9 +153,10 @@ SETTINGS_ENV = "HCC_KG_SETTINGS"
 
 def app_from_environment() -> FastAPI:
     """The app of one worker of `hcc-kg serve --workers N` (uvicorn's factory), from the settings the command
-    put in the environment. A worker is a fresh interpreter: it logs as the command does (kg/cli.py)."""
+    put in the environment. A worker is a fresh interpreter: it logs as the command does."""
     import os
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from kg.cli import configure_logging
+
+    configure_logging()
     return create_app(Settings.from_json(os.environ[SETTINGS_ENV]))

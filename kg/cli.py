@@ -71,6 +71,14 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def configure_logging(verbose: bool = False):
+    """How the command logs, and so the worker processes of `serve --workers N` (fresh interpreters) too."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:  # one line per store request is detail, not news
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def _built_version(settings) -> str:
     report = Path(settings.build_dir) / "report.json"
     if not report.exists():
@@ -269,10 +277,7 @@ def main(argv=None) -> int:
     if extra and args.command != "assess":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.findings = extra
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not args.verbose:  # one line per store request is detail, not news
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(args.verbose)
     try:
         return args.func(args)
     except HccKgError as e:

@@ -3,6 +3,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -69,20 +70,40 @@ def server_process(build_dir: Path, **settings):
     code = ("from pathlib import Path; from api.app import create_app; from api.server import serve; "
             "from kg.config import Settings; "
             f"serve(create_app(Settings(build_dir=Path({str(build_dir)!r}){extra})), port={port}, log_level='warning')")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    with serving([sys.executable, "-c", code], port) as (base, proc):
+        yield base, proc
+
+
+@contextmanager
+def cli_server(build_dir: Path, *flags: str):
+    """`hcc-kg serve` itself, with `flags`, on a free loopback port; yields (base URL, the command's Popen)."""
+    port = free_port()
+    with serving([sys.executable, "-m", "kg.cli", "--build-dir", str(build_dir), "serve", "--port", str(port),
+                  *flags], port) as (base, proc):
+        yield base, proc
+
+
+@contextmanager
+def serving(cmd: list[str], port: int, timeout_s: float = 300):
+    """Run `cmd` until /healthz on `port` answers 200; yields (base URL, Popen); then terminates it (uvicorn shuts
+    down and the command's own clean-up runs), killing it if it lingers. Its output goes to a file, not a pipe
+    nobody reads while it runs, which would stall a server that logs more than the pipe holds."""
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + timeout_s
     try:
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{proc.stdout.read().decode(errors='replace')}")
+                log.seek(0)
+                pytest.fail(f"server exited with {proc.returncode}:\n{log.read().decode(errors='replace')}")
             try:
                 if httpx.get(base + "/healthz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("server did not answer /healthz within 300 s")
+                pytest.fail(f"server did not answer /healthz within {timeout_s:.0f} s")
             time.sleep(0.3)
         yield base, proc
     finally:
@@ -91,6 +112,7 @@ def server_process(build_dir: Path, **settings):
             proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 @pytest.fixture(scope="session")

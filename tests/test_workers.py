@@ -1,9 +1,6 @@
 """`hcc-kg serve --workers 2` as the command runs it: two worker processes that answer, each kept to a core of its
 own (api/affinity.py), their SPARQL processes free to use every core, the core claims removed when it stops."""
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -11,8 +8,7 @@ import httpx
 import pytest
 
 from api.affinity import claims_folder
-from kg.config import ROOT
-from tests.conftest import free_port
+from tests.conftest import cli_server
 
 
 def allowed_cores(pid: int, thread: str | None = None) -> str:
@@ -34,22 +30,7 @@ def children(pid: int) -> list[int]:
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores to pin two workers")
 def test_two_workers_answer_each_on_a_core_of_its_own(built):
     settings, _ = built
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "--build-dir", str(settings.build_dir), "serve",
-                             "--port", str(port), "--workers", "2"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode(errors="replace")
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "no /healthz 200 within 120 s"
-            time.sleep(0.3)
+    with cli_server(settings.build_dir, "--workers", "2") as (base, proc):
         workers = [p for p in children(proc.pid) if "resource_tracker" not in Path(f"/proc/{p}/cmdline").read_text()]
         assert len(workers) == 2
         deadline = time.monotonic() + 60  # a worker pins itself once its resources are loaded
@@ -65,10 +46,4 @@ def test_two_workers_answer_each_on_a_core_of_its_own(built):
         for _ in range(4):  # a new connection each, landing on either worker
             assert httpx.post(base + "/ask", json={"question": "What is TACE?"}, timeout=60).json()["answered"] is True
         assert claims_folder(proc.pid).is_dir()
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     assert not claims_folder(proc.pid).exists()
