@@ -1,5 +1,6 @@
 """`hcc-kg serve --workers 2` as the command runs it: two worker processes that answer, each kept to a core of its
-own (api/affinity.py), their SPARQL processes free to use every core, the core claims removed when it stops."""
+own (api/affinity.py) with its encoder thread below the request threads, their SPARQL processes free to use every
+core, the core claims removed when it stops."""
 import os
 import time
 from pathlib import Path
@@ -8,6 +9,7 @@ import httpx
 import pytest
 
 from api.affinity import claims_folder
+from kg.encoder import NICE
 from tests.conftest import cli_server
 
 
@@ -45,5 +47,8 @@ def test_two_workers_answer_each_on_a_core_of_its_own(built):
             assert sparql and all(allowed_cores(s) == allowed_cores(os.getpid()) for s in sparql)
         for _ in range(4):  # a new connection each, landing on either worker
             assert httpx.post(base + "/ask", json={"question": "What is TACE?"}, timeout=60).json()["answered"] is True
+        for w in workers:  # the encoder thread yields its core to the request threads (kg/encoder.py), no other
+            nice = sorted(os.getpriority(os.PRIO_PROCESS, int(t)) for t in os.listdir(f"/proc/{w}/task"))
+            assert nice.count(NICE) == 1 and set(nice) == {0, NICE}, nice
         assert claims_folder(proc.pid).is_dir()
     assert not claims_folder(proc.pid).exists()
