@@ -15,7 +15,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 
 from api.pages.render import entity_href, render
-from kg.assess import Assessor, Parameter
+from kg.assess import Assessor
+from kg.rules import Parameter
 from kg.findings import findings_from_text
 from kg.errors import InputError
 
