@@ -4,7 +4,8 @@ import sys
 
 import pytest
 
-from kg.build import assemble, build, load_inputs, verify_selectors
+from kg.assemble import assemble
+from kg.build import build, load_inputs, verify_selectors
 from kg.errors import BuildError, CurationError
 from kg.vocab import FACTS_GRAPH, OA
 from rdflib import Literal
