@@ -38,7 +38,7 @@ FORMAT = "packed-2"  # what encoder.json says of the export; another one (an old
 # Tokens in one packed run: past ~128 the attention's quadratic share makes a text dearer again (4.9 ms a text in
 # runs of 3-6 questions, 5.6 ms in runs of 8). A longer text runs alone.
 RUN_TOKENS = 128
-# The encoder thread's nice value, above the request threads' 0: on a worker's core it then waits for the requests
+# How much nicer the encoder thread is than the request threads: on a worker's core it then waits for the requests
 # in flight to do their Python before it runs, and takes more of them together. With 8 clients on --workers 2 a
 # run took 2.0 requests instead of 1.55 (4.6 ms a text instead of 4.9) and answers a second rose 7% (nice 5 and 0 in
 # turn, 6 windows each, same server; nice 10 and 19 gained 8-10%). Not higher: against another process on its core
@@ -142,13 +142,15 @@ class OnnxEmbedder:
         return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
 
 
-def _lower_priority(nice: int):
-    """Raise the calling thread's nice value to `nice` (Linux: a thread is a task of its own; elsewhere
-    PRIO_PROCESS would take the whole process, so nothing is done)."""
+def _lower_priority(by: int):
+    """Raise the calling thread's nice value `by` steps above the process's own (a server started under `nice` keeps
+    the gap, and raising needs no privilege). Linux only: there a thread is a task of its own; elsewhere
+    PRIO_PROCESS would take the whole process, so nothing is done."""
     if not sys.platform.startswith("linux"):
         return
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + by))
     except OSError as e:  # a sandbox that forbids it: the encoder works the same, in smaller runs
         log.warning("could not lower the encoder thread's priority: %s", e)
 
