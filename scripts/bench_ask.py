@@ -366,7 +366,7 @@ def table(r: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def arguments(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--questions", type=Path, default=ROOT.parent / "shared" / "eval" / "questions-dev.json")
     p.add_argument("--rounds", type=int, default=5, help="timed rounds over the questions, after one warm-up")
@@ -375,7 +375,11 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=20.0, help="length of the throughput run")
     p.add_argument("--build-dir", type=Path, help="graph to serve (default: ./build)")
     p.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = arguments(argv)
     result = measure(args)
     print(table(result))
     if args.json:
