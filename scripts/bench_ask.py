@@ -289,11 +289,13 @@ def floor_encoders(folder: Path) -> dict:
     return {"sentence-transformers": SentenceTransformerEmbedder(model), "onnx export": PlainOnnx(model, folder)}
 
 
-def measure(args) -> dict:
-    """The issue-11 table: one server for start-up, memory and latency, one with --workers 2 for throughput."""
+def measure(args, encoders: dict | None = None) -> dict:
+    """The issue-11 table: one server for start-up, memory and latency, one with --workers 2 for throughput.
+    `encoders`: the floor's, from floor_encoders(), when several runs share them."""
     questions = load_questions(args.questions)
-    scratch = tempfile.TemporaryDirectory(prefix="hcc-kg-floor-")
-    encoders = floor_encoders(Path(scratch.name))
+    if encoders is None:
+        scratch = tempfile.TemporaryDirectory(prefix="hcc-kg-floor-")
+        encoders = floor_encoders(Path(scratch.name))
     out = {"questions": len(questions), "rounds": args.rounds, "load_before": machine()}
     with spawned_server(args.build_dir) as (url, pid, startup_s):
         out["startup_s"] = startup_s
